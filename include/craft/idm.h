@@ -1,0 +1,20 @@
+/* idm — the car-following and lane-changing laws of background traffic: Intelligent Driver Model
+ * (Treiber et al. 2000) and MOBIL (Kesting et al. 2007). Pure functions; the world feeds them the
+ * gap to the leader it found. Also used by the scorer's idm_nonreactive forecaster. */
+#ifndef CRAFT_IDM_H
+#define CRAFT_IDM_H
+
+typedef struct { float v0, a, b, T, s0, delta; } IdmParams;
+typedef struct { float politeness, a_threshold, b_safe; } MobilParams;
+
+/* IDM acceleration for speed v with a leader `gap` m ahead (bumper to bumper) at speed v_lead;
+ * gap = INFINITY means a free road. */
+float idm_accel(const IdmParams *p, float v, float gap, float v_lead);
+/* Steady-state gap s* = s0 + v T for a leader at constant speed v (delta → ∞ limit; used in tests). */
+float idm_desired_gap(const IdmParams *p, float v, float dv);
+/* MOBIL incentive criterion: 1 if changing lanes pays. acc_* are IDM accelerations of: self now,
+ * self after the change, new follower now/after, old follower now/after. */
+int mobil_should_change(const MobilParams *p, float acc_self, float acc_self_new, float acc_newf, float acc_newf_new,
+                        float acc_oldf, float acc_oldf_new);
+
+#endif

@@ -1,0 +1,12 @@
+/* commands — the table of `craft` subcommands. Each takes the arguments after its name and
+ * returns the process exit code (0 ok, 1 error already reported on stderr, 2 usage error). */
+#ifndef CRAFT_CLI_COMMANDS_H
+#define CRAFT_CLI_COMMANDS_H
+
+int cmd_sim(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+/* `craft bench <what>` entries; each prints figures (one JSON object with --json). */
+int bench_sim_main(int argc, char **argv);
+
+#endif

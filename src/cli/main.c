@@ -1,0 +1,26 @@
+/* craft — the command-line tool: dispatches to one subcommand per job. */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+typedef struct { const char *name; int (*run)(int, char **); const char *help; } Command;
+
+static const Command COMMANDS[] = {
+    {"sim", cmd_sim, "simulate a built-in scenario and print a summary"},
+    {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},
+};
+#define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: craft <command> [options]   (craft <command> --help for its options)\n\ncommands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "craft: unknown command '%s' (see craft --help)\n", argv[1]);
+    return 2;
+}

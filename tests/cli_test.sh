@@ -1,0 +1,32 @@
+#!/bin/sh
+# CLI contract tests: help works, bad input gives a one-line error and a non-zero exit, never a crash.
+set -u
+CRAFT=${CRAFT:-./build/craft}
+fails=0
+expect() { # expect <want-exit: 0|nonzero> <description> <command...>
+    want=$1; desc=$2; shift 2
+    out=$("$@" 2>&1); rc=$?
+    if [ "$want" = 0 ] && [ $rc -ne 0 ]; then echo "FAIL: $desc (exit $rc): $out"; fails=$((fails+1)); return; fi
+    if [ "$want" = nonzero ]; then
+        if [ $rc -eq 0 ] || [ $rc -ge 128 ]; then echo "FAIL: $desc (exit $rc, want 1..127): $out"; fails=$((fails+1)); return; fi
+        lines=$(printf '%s\n' "$out" | grep -c .)
+        if [ "$lines" -gt 3 ]; then echo "FAIL: $desc: error is $lines lines, want a short message: $out"; fails=$((fails+1)); return; fi
+    fi
+    echo "ok: $desc"
+}
+expect 0 "craft --help" $CRAFT --help
+expect nonzero "no command" $CRAFT
+expect nonzero "unknown command" $CRAFT frobnicate
+expect 0 "sim --help" $CRAFT sim --help
+expect 0 "bench --help" $CRAFT bench --help
+expect nonzero "unknown bench" $CRAFT bench nothing
+expect nonzero "unknown map" $CRAFT sim --map atlantis
+expect nonzero "malformed steps" $CRAFT sim --steps 12abc
+expect nonzero "unknown option" $CRAFT sim --frobnicate 3
+expect nonzero "missing value" $CRAFT sim --steps
+expect nonzero "bad map override" $CRAFT sim --map straight:lanes_fwd=banana
+expect nonzero "negative agents" $CRAFT sim --agents -4
+expect 0 "short sim" $CRAFT sim --steps 50 --map junction4_light
+[ -n "${CLI_TESTS_EXTRA:-}" ] && . "$CLI_TESTS_EXTRA"
+if [ $fails -ne 0 ]; then echo "cli tests: $fails failed"; exit 1; fi
+echo "cli tests: all passed"
