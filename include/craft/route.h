@@ -4,6 +4,7 @@
 #ifndef CRAFT_ROUTE_H
 #define CRAFT_ROUTE_H
 #include "craft/map.h"
+#include "craft/rng.h"
 
 #define ROUTE_MAX_LANES 32
 
@@ -25,5 +26,9 @@ void route_free(Route *r);
 /* Index of the route point nearest (x, y) within [from, from + window] (window < 0: whole route);
  * writes the distance to it. */
 int route_nearest(const Route *r, float x, float y, int from, int window, float *dist);
+
+/* A random drivable route: from a random entry lane (no predecessors) through random successors
+ * until min_length is covered or the lane graph ends (route_pick.c). */
+int route_pick_random(const Map *m, Rng *r, float min_length, Route *out, Err *e);
 
 #endif

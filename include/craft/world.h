@@ -48,7 +48,9 @@ enum {
     AF_HIDDEN          = 1 << 6,  /* not yet in the world: no dynamics, no collisions */
     AF_BACKGROUND      = 1 << 7,  /* counts as background traffic (min-speed reference) */
     AF_IGNORE_JUNCTION = 1 << 8,  /* no gap acceptance at junctions */
-    AF_DOOR_OPEN       = 1 << 9   /* static vehicle with its door open: footprint widened on the left */
+    AF_DOOR_OPEN       = 1 << 9,  /* static vehicle with its door open: footprint widened on the left */
+    AF_RESPAWN         = 1 << 10, /* random traffic: re-enters the map at an entry lane when its path ends */
+    AF_CRASHED         = 1 << 11  /* took part in a collision: traffic actors stop and stay stopped */
 };
 
 typedef struct {
@@ -67,7 +69,8 @@ typedef struct {
     float lat_target;                /* offset it steers toward */
     IdmParams idm;
     MobilParams mobil;
-    float target_speed;              /* script override of idm.v0 when >= 0 */
+    float speed_factor;              /* desired speed = speed_factor x lane speed limit (idm.v0 is set from it) */
+    float target_speed;              /* script override of the desired speed when >= 0 */
     float lc_cooldown;               /* seconds until the next lane-change decision */
     float stop_timer;                /* time spent stopped at the current stop sign */
     int stop_cleared_lane;           /* approach lane whose stop sign it has already served */
@@ -183,6 +186,10 @@ int world_add_ego(World *w, float v);
 /* One tick. ego: low-level control for actor 0, or NULL to let the tracker follow the current
  * plan (set by world_set_plan); ignored when the world has no ego. */
 void world_step(World *w, const Control *ego);
+/* The built-in lane-following controller: drives the ego along its route the way background
+ * traffic drives (IDM car following, lights, stop signs, junction gap acceptance). Returns -1
+ * when the world has no ego route. */
+int world_autopilot(World *w, Control *out);
 /* Freezes an ego-frame trajectory into the world frame as the ego's plan. */
 void world_set_plan(World *w, const Traj *t);
 
