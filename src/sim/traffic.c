@@ -44,10 +44,12 @@ static void occ_add_free_actor(World *w, int i) {
 void traffic_index_lanes(World *w) {
     for (int l = 0; l < w->map->n_lanes; l++) w->lane_head[l] = -1;
     w->n_occ = 0;
+    w->n_sirens = 0;
     const WorldState *st = &w->st;
     for (int i = 0; i < st->n_actors; i++) {
         const Actor *a = &st->actors[i];
         if (a->flags & AF_HIDDEN) continue;
+        w->n_sirens += (a->flags & AF_SIREN) != 0;
         if (a->driver != DRIVER_TRAFFIC) { occ_add_free_actor(w, i); continue; }
         occ_add(w, a->path[0], i, a->s, a->k.speed);
         if (fabsf(a->lat_offset) > 0.5f * a->width) { /* still partly in the lane it is leaving */
@@ -224,6 +226,7 @@ static void junction_control(World *w, int i, const int *path, int n, float s, L
 
 /* Emergency vehicles with sirens behind: slow down and pull to the right. */
 static int siren_behind(const World *w, int i) {
+    if (w->n_sirens == 0) return 0;
     const Actor *a = &w->st.actors[i];
     for (int j = 0; j < w->st.n_actors; j++) {
         const Actor *b = &w->st.actors[j];
