@@ -13,6 +13,18 @@
 
 static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+/* Wraps h + dh (h already in [−π, π]) back into [−π, π]. 2π is subtracted in two parts (Cody–Waite):
+ * float(2π) alone is 1.7e-7 rad off, and a vehicle circling for minutes would drift by that on
+ * every lap. The first subtraction is exact (Sterbenz), so only ordinary rounding remains. */
+#define TWO_PI_HI 6.28318548202514648f     /* float(2π) */
+#define TWO_PI_LO (-1.7484555314695172e-7f) /* 2π − float(2π) */
+static inline float advance_heading(float h, float dh) {
+    float a = h + dh;
+    if (a > GEOM_PI) a = (a - TWO_PI_HI) - TWO_PI_LO;
+    else if (a < -GEOM_PI) a = (a + TWO_PI_HI) + TWO_PI_LO;
+    return (a > GEOM_PI || a < -GEOM_PI) ? wrap_angle(a) : a;  /* only for absurd dh */
+}
+
 VehicleParams vehicle_default_params(float length) {
     VehicleParams p;
     /* A wheelbase of ~0.6 × length fits cars (4.6 m → 2.8 m), buses (12 m → 7.2 m) and bicycles
@@ -73,7 +85,7 @@ void vehicle_step(KinState *k, const VehicleParams *p, Control c, float dt) {
     float chord = ds * sinc;
     k->x += chord * cm + half_wb * (c1 - c0);
     k->y += chord * sm + half_wb * (s1 - s0);
-    k->heading = wrap_angle(k->heading + dh);
+    k->heading = advance_heading(k->heading, dh);
     k->accel = (v_end - v) / dt;
     k->speed = v_end;
     k->steer = steer;
@@ -95,7 +107,7 @@ void walker_step(KinState *k, float speed_cmd, float heading_cmd, float dt) {
     float ds = 0.5f * (v0 + v1) * dt;
     k->x += ds * c;
     k->y += ds * s;
-    k->heading = wrap_angle(k->heading + dh);
+    k->heading = advance_heading(k->heading, dh);
     k->accel = (v1 - v0) / dt;
     k->speed = v1;
     k->steer = 0.0f;
