@@ -148,6 +148,16 @@ Test(collision, broadphase_keeps_touching_pairs) {
     int np = obb_broadphase(b, 6, order, pairs, 15);
     for (int i = 0; i + 1 < 6; i++) cr_assert(has_pair(pairs, np, i, i + 1));
     cr_assert_eq(obb_broadphase(b, 6, order, pairs, 2), 2);   /* truncated to the caller's buffer */
+    /* Turned by −atan(1/2) a 4 × 2 box has corners at (±√5, 0); two of them corner to corner
+     * 0.5 mm apart are within the 1 mm touch tolerance, so the broad phase must keep them too. */
+    float h = -atanf(0.5f), r5 = sqrtf(5.0f);
+    b[0] = box(0.0f, 0.0f, h, 2.0f, 1.0f);
+    b[1] = box(2.0f * r5 + 5e-4f, 0.0f, h, 2.0f, 1.0f);
+    cr_assert(obb_overlap(&b[0], &b[1]));
+    obb_broadphase_init(order, 2);
+    cr_assert_eq(obb_broadphase(b, 2, order, pairs, 1), 1);
+    b[1].cx += 0.01f;                                          /* 1 cm: apart for both */
+    cr_assert(!obb_overlap(&b[0], &b[1]));
 }
 
 /* ---- time to collision ---------------------------------------------------------------------- */

@@ -170,3 +170,27 @@ Test(tracker, nan_plan_brakes) {
     cr_assert_eq(c.accel, -vp.max_decel);
     cr_assert(isfinite(st.integral));
 }
+
+/* Pure pursuit by hand: ego 1 m left of the x axis, facing +x, at rest (lookahead = 3 m). The
+ * lookahead point is 3 m along the path from the ego's projection; seen from the rear axle
+ * (wb/2 = 1.38 m behind the centre) it is (3 + 1.38, −1), so δ = atan(2 wb y / L²). The same
+ * holds beyond the last waypoint, where the path continues along the final heading. */
+Test(tracker, pure_pursuit_steer_by_hand) {
+    VehicleParams vp = vehicle_default_params(4.6f);
+    TrackerParams tp = tracker_default_params();
+    TrackerState st = {0};
+    float wb = vp.wheelbase, lx = 3.0f + wb / 2, expect = atanf(2.0f * wb * -1.0f / (lx * lx + 1.0f));
+    TrajWorld plan = {.n = 2, .x0 = 0, .y0 = 0, .h0 = 0, .v0 = 0, .x = {5, 10}, .y = {0, 0}, .heading = {0, 0}};
+    KinState ego = {2.0f, 1.0f, 0.0f, 0.0f, 0, 0, 0};
+    cr_assert_float_eq(tracker_control(&tp, &st, &ego, &vp, &plan, 0.0f, DT).steer, expect, 1e-5);
+    ego.x = 20.0f;                                   /* 10 m past the last waypoint: stale plan */
+    cr_assert_float_eq(tracker_control(&tp, &st, &ego, &vp, &plan, 4.0f, DT).steer, expect, 1e-5);
+    /* Mirror image: 1 m right of the path steers left by the same angle. */
+    ego.y = -1.0f;
+    cr_assert_float_eq(tracker_control(&tp, &st, &ego, &vp, &plan, 4.0f, DT).steer, -expect, 1e-5);
+    /* At 10 m/s the lookahead grows to 0.8 s × 10 m/s = 8 m. */
+    ego.speed = 10.0f;
+    lx = 8.0f + wb / 2;
+    cr_assert_float_eq(tracker_control(&tp, &st, &ego, &vp, &plan, 4.0f, DT).steer,
+                       -atanf(2.0f * wb * -1.0f / (lx * lx + 1.0f)), 1e-5);
+}

@@ -7,6 +7,7 @@
 /* Gaps below 1 mm count as touching: positions a kilometre from the origin are only good to
  * ~0.1 mm in float, so a smaller tolerance would make "sharing an edge" depend on rounding. */
 #define OBB_TOUCH_EPS 1e-3f
+#define TTC_MAX_SAMPLES 100000.0
 
 /* Box b relative to box a: the offset of b's centre in a's frame and the cos/sin of b's heading
  * relative to a's. Constant-velocity motion changes only the offset, so TTC reuses it. */
@@ -79,6 +80,14 @@ void obb_broadphase_init(int *order, int n) {
 }
 
 int obb_broadphase(const Obb *boxes, int n, int *order, int *pairs, int max_pairs) {
+    /* An index out of range means the caller forgot obb_broadphase_init after n changed: restart
+     * from the identity rather than read out of bounds (a stale permutation of the right size is
+     * harmless, it only costs a longer sort). */
+    for (int i = 0; i < n; i++)
+        if ((unsigned)order[i] >= (unsigned)n) {
+            obb_broadphase_init(order, n);
+            break;
+        }
     /* Insertion sort: O(n + swaps), and coherent motion makes few swaps per step. */
     for (int i = 1; i < n; i++) {
         int idx = order[i];
@@ -100,7 +109,7 @@ int obb_broadphase(const Obb *boxes, int n, int *order, int *pairs, int max_pair
             float rj = broad_radius(&boxes[j]);
             if (boxes[j].cx - rj > max_x) break;      /* sorted: nothing further can overlap in x */
             if (fabsf(boxes[j].cy - boxes[i].cy) > ri + rj) continue;
-            if (count == max_pairs) return count;     /* caller's buffer is full: truncate */
+            if (count >= max_pairs) return count;     /* caller's buffer is full: truncate */
             pairs[2 * count] = i < j ? i : j;
             pairs[2 * count + 1] = i < j ? j : i;
             count++;
@@ -128,12 +137,13 @@ float obb_time_to_collision(const Obb *a, float avx, float avy, const Obb *b, fl
     float sq = sqrtf(disc);
     float t_in = (-dw - sq) / ww, t_out = (-dw + sq) / ww;
     if (t_out < 0.0f || t_in > horizon) return INFINITY;
-    int n_samples = (int)floorf(horizon / dt + 1e-4f);
-    int k0 = t_in > dt ? (int)floorf(t_in / dt) : 1;  /* floor: rounding must not skip a sample */
-    if (k0 < 1) k0 = 1;
-    for (int k = k0; k <= n_samples; k++) {
-        float t = k * dt;
-        if (t > t_out + dt) break;
+    /* Samples k·dt for k in [k_first, k_last]; floor on entry so rounding cannot skip a sample.
+     * Capped at TTC_MAX_SAMPLES so an absurd horizon/dt cannot overflow the count or stall. */
+    double k_last = fmin(floor((double)horizon / dt + 1e-4), floor((double)t_out / dt) + 1.0);
+    double k_first = fmax(floor((double)t_in / dt), 1.0);
+    k_last = fmin(k_last, k_first + TTC_MAX_SAMPLES);
+    for (double k = k_first; k <= k_last; k += 1.0) {
+        float t = (float)k * dt;
         if (sat_overlap(a, b, &r, dx + wx * t, dy + wy * t)) return t;
     }
     return INFINITY;
