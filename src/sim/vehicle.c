@@ -2,7 +2,8 @@
  * The bicycle integrates the rear axle on its arc in closed form: with the steering angle held for
  * the step, the rear axle's path has constant curvature tan(δ)/wheelbase whatever the speed profile,
  * so the pose is exact given the distance travelled, which is itself exact for a constant
- * (clamped) acceleration. Two sincosf and one tanf per step; the rest is rotations. */
+ * (clamped) acceleration. One sincosf, one tanf and a short Taylor series per step; the rest is
+ * rotations (cos/sin of the new heading come from angle-addition, not from more trig calls). */
 #include "craft/vehicle.h"
 #include "craft/geom.h"
 #include <math.h>
@@ -39,7 +40,7 @@ VehicleParams vehicle_default_params(float length) {
 }
 
 /* sin, cos and sin(x)/x of the half heading change. It is below 0.25 rad in any sane step
- * (0.25 rad is a 14 m/s car at full lock for 0.1 s), where Taylor series to x^7 / x^8 are exact
+ * (0.25 rad: a car at full lock doing 20 m/s for 0.1 s), where Taylor series to x^7 / x^8 are exact
  * to float precision (next terms < 1e-12) and cost a third of a sincosf. */
 static inline void half_angle_trig(float x, float *s, float *c, float *sinc) {
     if (fabsf(x) < 0.25f) {
