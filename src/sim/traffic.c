@@ -276,7 +276,7 @@ Control traffic_control_along(World *w, int i, const int *path, int n, float s, 
     Leader ld = {INFINITY, 0.0f};
     find_leader(w, i, path, n, s, 40.0f + 3.0f * v, &ld);
     junction_control(w, i, path, n, s, &ld);
-    float acc = idm_accel(&idm, v, ld.gap, ld.v_lead);
+    float acc = iidm_accel(&idm, v, ld.gap, ld.v_lead); /* IIDM: equilibrium gap exactly s0 + vT */
     return (Control){acc, pursuit_steer(w, a, path, n, s, a->lat_offset)};
 }
 
