@@ -17,4 +17,10 @@ float idm_desired_gap(const IdmParams *p, float v, float dv);
 int mobil_should_change(const MobilParams *p, float acc_self, float acc_self_new, float acc_newf, float acc_newf_new,
                         float acc_oldf, float acc_oldf_new);
 
+/* Improved IDM (Treiber & Kesting 2013, "Traffic Flow Dynamics" §11.3.7): same parameters, but the
+ * steady-state gap behind a leader at constant speed v <= v0 is exactly s0 + v T (plain IDM's is
+ * (s0 + v T) / sqrt(1 − (v/v0)^δ), metres longer near v0), and it does not brake above v0 on a
+ * free road harder than b. Same conventions as idm_accel (gap <= 0 → −9, results floored at −9). */
+float iidm_accel(const IdmParams *p, float v, float gap, float v_lead);
+
 #endif

@@ -67,6 +67,7 @@ typedef struct {
     int seg;                         /* projection hint on path[0] */
     float lat_offset;                /* current lateral offset from the centreline (lane changes) */
     float lat_target;                /* offset it steers toward */
+    float lane_dh;                   /* heading relative to the lane at s (how far the body sticks out) */
     IdmParams idm;
     MobilParams mobil;
     float speed_factor;              /* desired speed = speed_factor x lane speed limit (idm.v0 is set from it) */

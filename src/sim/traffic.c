@@ -22,6 +22,15 @@ static void occ_add(World *w, int lane, int actor, float s, float v_along) {
     w->lane_head[lane] = w->n_occ++;
 }
 
+/* Parallel neighbours share the arc-length parametrisation (opposite ones run it backwards). */
+static void occ_add_neighbour(World *w, const Lane *from, int nb, int opposite, int i) {
+    const Actor *a = &w->st.actors[i];
+    const Lane *to = &w->map->lanes[nb];
+    float s = a->s * to->length / fmaxf(from->length, 1e-3f);
+    if (opposite) occ_add(w, nb, i, to->length - s, -a->k.speed);
+    else occ_add(w, nb, i, s, a->k.speed);
+}
+
 /* Free actors (ego, walkers, statics) occupy every lane their footprint overlaps laterally. */
 static void occ_add_free_actor(World *w, int i) {
     const Actor *a = &w->st.actors[i];
@@ -41,20 +50,36 @@ static void occ_add_free_actor(World *w, int i) {
     }
 }
 
+#define GRID_CELL 8.0f
+static int grid_bucket(float x, float y) {
+    int cx = (int)floorf(x / GRID_CELL), cy = (int)floorf(y / GRID_CELL);
+    return (int)(((unsigned)cx * 73856093u ^ (unsigned)cy * 19349663u) & 255u);
+}
+
 void traffic_index_lanes(World *w) {
+    for (int b = 0; b < 256; b++) w->grid_head[b] = -1;
+    for (int i = 0; i < w->st.n_actors; i++) {
+        const Actor *a = &w->st.actors[i];
+        if (a->flags & AF_HIDDEN) continue;
+        int b = grid_bucket(a->k.x, a->k.y);
+        w->grid_next[i] = w->grid_head[b];
+        w->grid_head[b] = i;
+    }
     for (int l = 0; l < w->map->n_lanes; l++) w->lane_head[l] = -1;
     w->n_occ = 0;
+    w->n_sirens = 0;
     const WorldState *st = &w->st;
     for (int i = 0; i < st->n_actors; i++) {
         const Actor *a = &st->actors[i];
         if (a->flags & AF_HIDDEN) continue;
+        w->n_sirens += (a->flags & AF_SIREN) != 0;
         if (a->driver != DRIVER_TRAFFIC) { occ_add_free_actor(w, i); continue; }
         occ_add(w, a->path[0], i, a->s, a->k.speed);
-        if (fabsf(a->lat_offset) > 0.5f * a->width) { /* still partly in the lane it is leaving */
-            const Lane *ln = &w->map->lanes[a->path[0]];
-            int from = a->lat_offset > 0.0f ? ln->left : ln->right;
-            if (from >= 0) occ_add(w, from, i, a->s, a->k.speed);
-        }
+        /* a body that sticks out of its lane (lane change, angled) also occupies the neighbour */
+        const Lane *ln = &w->map->lanes[a->path[0]];
+        float ext = fabsf(sinf(a->lane_dh)) * 0.5f * a->length + 0.5f * a->width, edge = 0.5f * ln->width + 0.2f;
+        if (ln->left >= 0 && a->lat_offset + ext > edge) occ_add_neighbour(w, ln, ln->left, ln->left_opposite, i);
+        if (ln->right >= 0 && -a->lat_offset + ext > edge) occ_add_neighbour(w, ln, ln->right, ln->right_opposite, i);
     }
 }
 
@@ -137,7 +162,6 @@ static int must_yield(const World *w, int i, const Conflict *cf, const Approach 
             const LaneOcc *oc = &w->occ[o];
             if (oc->actor == i || !actor_takes(w, oc->actor, cf->other)) continue;
             float d = (len - oc->s) + cf->s_other;
-            if (d > 60.0f) continue;
             float t = d / fmaxf(oc->v_along, 1.0f);
             if (t < ap->t_me + GAP_ACCEPT_S) return 1;
         }
@@ -160,10 +184,44 @@ static void leader_consider(Leader *ld, float gap, float v) {
     if (gap < ld->gap) { ld->gap = gap; ld->v_lead = v; }
 }
 
+/* Actors on connectors that merge with or cross a connector of my path. A merging actor is a
+ * leader at its equivalent position (my distance to the merge point minus its own); a crossing
+ * actor makes me stop short of the crossing point if it is in the crossing zone or will get
+ * there first (ties to the lower index), unless I can no longer stop. */
+static void conflict_leaders(const World *w, int i, int lane, float base, Leader *ld) {
+    const Actor *a = &w->st.actors[i];
+    const Lane *ln = &w->map->lanes[lane];
+    float v = a->k.speed, half = 0.5f * a->length;
+    for (int k = 0; k < ln->n_conflicts; k++) {
+        const Conflict *cf = &w->map->conflicts[ln->conflict_first + k];
+        float d_me = base + cf->s_lane;
+        if (d_me < -(half + 2.5f)) continue; /* my rear is through it */
+        for (int o = w->lane_head[cf->other]; o >= 0; o = w->occ[o].next) {
+            const LaneOcc *oc = &w->occ[o];
+            if (oc->actor == i) continue;
+            const Actor *b = &w->st.actors[oc->actor];
+            if ((a->flags & AF_IGNORE_VEHICLES) && b->type != ACTOR_PEDESTRIAN) continue;
+            float d_o = cf->s_other - oc->s;
+            if (d_o < -(0.5f * b->length + 0.5f * a->width + 1.0f)) continue; /* its rear has cleared my path */
+            if (cf->kind == CONFLICT_MERGING) {
+                float eq = d_me - d_o;
+                if (eq > 0.0f) leader_consider(ld, eq - 0.5f * (a->length + b->length), oc->v_along);
+                continue;
+            }
+            float stop_gap = d_me - half - (0.5f * b->width + 1.0f);
+            if (stop_gap < v * v / (2.0f * 6.0f)) continue; /* too late to stop: committed */
+            float t_me = fmaxf(d_me, 0.0f) / fmaxf(v, 1.0f), t_o = fmaxf(d_o, 0.0f) / fmaxf(oc->v_along, 1.0f);
+            int in_zone = d_o < 0.5f * b->length + 2.0f;
+            if (in_zone || t_o < t_me || (t_o == t_me && oc->actor < i)) leader_consider(ld, stop_gap, 0.0f);
+        }
+    }
+}
+
 static void find_leader(const World *w, int i, const int *path, int n, float s, float lookahead, Leader *ld) {
     const Actor *a = &w->st.actors[i];
     float base = -s;
     for (int k = 0; k < n && base < lookahead; k++) {
+        if (w->map->lanes[path[k]].n_conflicts > 0) conflict_leaders(w, i, path[k], base, ld);
         for (int o = w->lane_head[path[k]]; o >= 0; o = w->occ[o].next) {
             const LaneOcc *oc = &w->occ[o];
             if (oc->actor == i) continue;
@@ -175,6 +233,19 @@ static void find_leader(const World *w, int i, const int *path, int n, float s, 
             leader_consider(ld, d - 0.5f * (a->length + b->length), oc->v_along);
         }
         base += w->map->lanes[path[k]].length;
+    }
+    /* while changing lanes the body is still partly in the lane it left */
+    if (a->driver == DRIVER_TRAFFIC && fabsf(a->lat_offset) > 0.3f && path == a->path) {
+        const Lane *ln = &w->map->lanes[path[0]];
+        int from = a->lat_offset > 0.0f ? ln->left : ln->right;
+        int opposite = a->lat_offset > 0.0f ? ln->left_opposite : ln->right_opposite;
+        if (from >= 0 && !opposite)
+            for (int o = w->lane_head[from]; o >= 0; o = w->occ[o].next) {
+                const LaneOcc *oc = &w->occ[o];
+                float d = oc->s - s;
+                if (oc->actor != i && d > 0.0f)
+                    leader_consider(ld, d - 0.5f * (a->length + w->st.actors[oc->actor].length), oc->v_along);
+            }
     }
 }
 
@@ -224,6 +295,7 @@ static void junction_control(World *w, int i, const int *path, int n, float s, L
 
 /* Emergency vehicles with sirens behind: slow down and pull to the right. */
 static int siren_behind(const World *w, int i) {
+    if (w->n_sirens == 0) return 0;
     const Actor *a = &w->st.actors[i];
     for (int j = 0; j < w->st.n_actors; j++) {
         const Actor *b = &w->st.actors[j];
@@ -262,6 +334,40 @@ static float pursuit_steer(const World *w, const Actor *a, const int *path, int 
     return atanf(2.0f * a->veh.wheelbase * ty / ld2);
 }
 
+/* A safety net under the lane logic: any actor whose footprint enters the corridor I will sweep
+ * in the next second (my width, from my bumper) is a leader, whatever lane it is on. Catches
+ * vehicles stopped across a junction mouth, bodies sticking out of their lane, and the like. */
+static void corridor_leaders(const World *w, int i, Leader *ld) {
+    const Actor *a = &w->st.actors[i];
+    float c = cosf(a->k.heading), sn = sinf(a->k.heading), half = 0.5f * a->length;
+    float reach = a->k.speed * 1.0f + 3.0f;
+    Obb corridor = {a->k.x + c * (half + 0.5f * reach), a->k.y + sn * (half + 0.5f * reach), a->k.heading,
+                    0.5f * reach, 0.5f * a->width + 0.1f};
+    float qx[3] = {a->k.x + c * (half + 0.1f), corridor.cx, a->k.x + c * (half + reach)};
+    float qy[3] = {a->k.y + sn * (half + 0.1f), corridor.cy, a->k.y + sn * (half + reach)};
+    int seen_buckets[27], n_seen = 0;
+    for (int q = 0; q < 3; q++)
+        for (int dx = -1; dx <= 1; dx++)
+            for (int dy = -1; dy <= 1; dy++) {
+                int bkt = grid_bucket(qx[q] + dx * GRID_CELL, qy[q] + dy * GRID_CELL), dup = 0;
+                for (int k = 0; k < n_seen; k++) dup |= seen_buckets[k] == bkt;
+                if (dup) continue;
+                seen_buckets[n_seen++] = bkt;
+                for (int j = w->grid_head[bkt]; j >= 0; j = w->grid_next[j]) {
+                    if (j == i) continue;
+                    const Actor *b = &w->st.actors[j];
+                    if ((a->flags & AF_IGNORE_VEHICLES) && b->type != ACTOR_PEDESTRIAN) continue;
+                    if ((a->flags & AF_IGNORE_EGO) && j == 0 && w->cfg.has_ego) continue;
+                    Obb ob = actor_obb(b);
+                    if (!obb_overlap(&corridor, &ob)) continue;
+                    float fx, fy, dh = b->k.heading - a->k.heading;
+                    to_frame(a->k.x, a->k.y, a->k.heading, b->k.x, b->k.y, &fx, &fy);
+                    float extent = fabsf(cosf(dh)) * 0.5f * b->length + fabsf(sinf(dh)) * 0.5f * b->width;
+                    leader_consider(ld, fmaxf(fx - half - extent, 0.0f), b->k.speed * cosf(dh));
+                }
+            }
+}
+
 Control traffic_control_along(World *w, int i, const int *path, int n, float s, int seg) {
     (void)seg;
     Actor *a = &w->st.actors[i];
@@ -273,7 +379,8 @@ Control traffic_control_along(World *w, int i, const int *path, int n, float s, 
     Leader ld = {INFINITY, 0.0f};
     find_leader(w, i, path, n, s, 40.0f + 3.0f * v, &ld);
     junction_control(w, i, path, n, s, &ld);
-    float acc = idm_accel(&idm, v, ld.gap, ld.v_lead);
+    corridor_leaders(w, i, &ld);
+    float acc = iidm_accel(&idm, v, ld.gap, ld.v_lead); /* IIDM: equilibrium gap exactly s0 + vT */
     return (Control){acc, pursuit_steer(w, a, path, n, s, a->lat_offset)};
 }
 
@@ -316,7 +423,7 @@ static void consider_lane_change(World *w, int i) {
     const Map *m = w->map;
     const Lane *ln = &m->lanes[a->path[0]];
     if ((a->flags & (AF_NO_LANE_CHANGE | AF_IGNORE_VEHICLES)) || ln->junction >= 0 || a->lat_target != 0.0f ||
-        fabsf(a->lat_offset) > 0.05f || a->s > ln->length - 25.0f)
+        fabsf(a->lat_offset) > 0.05f || a->s > ln->length - 25.0f || a->k.speed < 4.0f)
         return;
     a->lc_cooldown = 1.0f + rng_uniform(&w->st.rng);
     int dead_end = a->path_len == 1 && ln->n_succ == 0 && ln->length - a->s < 120.0f;
@@ -360,7 +467,8 @@ void traffic_decide(World *w) {
         if (a->lc_cooldown <= 0.0f) consider_lane_change(w, i);
         float target = a->lat_target;
         if (!(a->flags & AF_IGNORE_VEHICLES) && siren_behind(w, i)) target = -0.25f * w->map->lanes[a->path[0]].width;
-        float step = LANE_CHANGE_RATE * dt, diff = target - a->lat_offset;
+        /* lateral speed proportional to speed keeps the lane-change angle under ~12° */
+        float step = fminf(LANE_CHANGE_RATE, 0.2f * a->k.speed + 0.05f) * dt, diff = target - a->lat_offset;
         a->lat_offset += fabsf(diff) <= step ? diff : copysignf(step, diff);
         w->cmd[i] = traffic_control_along(w, i, a->path, a->path_len, a->s, a->seg);
     }
@@ -417,6 +525,7 @@ void traffic_advance_lanes(World *w) {
             map_project(m, a->path[0], a->k.x, a->k.y, a->seg, &p);
             a->s = p.s;
             a->seg = p.seg;
+            a->lane_dh = wrap_angle(a->k.heading - p.heading);
             const Lane *ln = &m->lanes[a->path[0]];
             if (p.s < ln->length - 0.05f) break;
             if (a->path_len > 1) {

@@ -22,6 +22,9 @@ struct World {
     int *lane_head;            /* map->n_lanes heads of LaneOcc lists, -1 = empty */
     LaneOcc occ[LANE_OCC_MAX];
     int n_occ;
+    int grid_head[256];        /* spatial hash of actor centres (8 m cells) for the forward safety check */
+    int grid_next[WORLD_MAX_ACTORS];
+    int n_sirens;              /* actors with AF_SIREN this step: others check for them only if > 0 */
     int *light_plan;           /* light id -> SignalPlan index, or -1 */
     int *entry_lanes;          /* lanes without predecessors (respawn points) */
     int n_entry_lanes;

@@ -69,6 +69,11 @@ void monitor_collisions(World *w) {
         swept[i] = w->box[i];
         if (a->flags & AF_HIDDEN) { swept[i].cx = 1e7f + (float)i * 100.0f; continue; }
         float dx = w->box[i].cx - w->prev_box[i].cx, dy = w->box[i].cy - w->prev_box[i].cy;
+        float reach = (a->k.speed + a->veh.max_accel * w->cfg.dt) * w->cfg.dt * 1.5f + 0.5f;
+        if (dx * dx + dy * dy > reach * reach) { /* teleported (respawn, script): nothing to sweep */
+            w->prev_box[i] = w->box[i];
+            continue;
+        }
         swept[i].cx -= 0.5f * dx;
         swept[i].cy -= 0.5f * dy;
         float grow = 0.5f * sqrtf(dx * dx + dy * dy);
