@@ -7,6 +7,7 @@ typedef struct { const char *name; int (*run)(int, char **); const char *help; }
 
 static const BenchEntry BENCHES[] = {
     {"sim", bench_sim_main, "simulator agent-steps per second per core"},
+    {"score", bench_score_main, "counterfactual scorer candidate evaluations per second per core"},
 };
 #define N_BENCHES (int)(sizeof BENCHES / sizeof BENCHES[0])
 
