@@ -8,6 +8,10 @@
 #include "craft/b2d_metrics.h"
 #include "craft/world.h"
 
+/* Times are sums of float-valued ticks: compare with a tolerance so that e.g. 600 ticks of 0.1 s
+ * count as 60 s, not 60.0000000001 s. */
+#define TIME_EPS 1e-6
+
 /* ---- Rule sets ------------------------------------------------------------------------------ */
 RuleParams rules_params(RuleSet r) {
     RuleParams p;
@@ -268,7 +272,7 @@ static void process_events(Criteria *c, const WorldState *s) {
     /* Expire the collision memory (after this tick's events, as the leaderboard's update does). */
     if (c->coll_has_loc && dist2d(c->ego_x, c->ego_y, c->coll_loc_x, c->coll_loc_y) > CRIT_COLLISION_RADIUS)
         c->coll_has_loc = 0;
-    if (c->coll_last_id >= 0 && c->elapsed - c->coll_last_time > CRIT_COLLISION_ID_TIME) c->coll_last_id = -1;
+    if (c->coll_last_id >= 0 && c->elapsed - c->coll_last_time > CRIT_COLLISION_ID_TIME + TIME_EPS) c->coll_last_id = -1;
 }
 
 static double completion_pct(const Criteria *c) {
@@ -336,7 +340,7 @@ static int deviation_tick(Criteria *c, const EgoMonitor *m, double advance) {
 static int blocked_tick(Criteria *c, float speed) {
     if (!c->blocked_on) return 0;
     if (speed < CRIT_BLOCKED_SPEED && c->blocked_have_valid) {
-        if (c->elapsed - c->blocked_last_valid > c->p.blocked_time_s) return 1;
+        if (c->elapsed - c->blocked_last_valid > c->p.blocked_time_s + TIME_EPS) return 1;
     } else {
         c->blocked_last_valid = c->elapsed;
         c->blocked_have_valid = 1;
@@ -352,7 +356,7 @@ static int timeout_tick(Criteria *c, const EgoMonitor *m, double advance) {
         float vlim = lane_speed_limit(c->map, c->route->pts[idx].lane);
         c->timeout += advance / (CRIT_ROUTE_TIMEOUT_PERC / 100.0 * vlim);
     }
-    return c->elapsed > c->timeout;
+    return c->elapsed > c->timeout + TIME_EPS;
 }
 
 int criteria_tick(Criteria *c, const WorldState *s, double dt) {
@@ -379,7 +383,7 @@ int criteria_tick(Criteria *c, const WorldState *s, double dt) {
     int deviated = deviation_tick(c, m, advance);
     int blocked = blocked_tick(c, speed);
     int timed_out = timeout_tick(c, m, advance);
-    int capped = c->p.max_time_s > 0.0 && c->elapsed + 1e-6 >= c->p.max_time_s;
+    int capped = c->p.max_time_s > 0.0 && c->elapsed + TIME_EPS >= c->p.max_time_s;
 
     InfractionKind ended_by = INF_KIND_COUNT;
     if (target) {
