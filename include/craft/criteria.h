@@ -24,7 +24,6 @@
 #ifndef CRAFT_CRITERIA_H
 #define CRAFT_CRITERIA_H
 #include <stdint.h>
-#include <stdio.h>
 #include "craft/err.h"
 #include "craft/map.h"
 #include "craft/route.h"

@@ -3,6 +3,7 @@
  * threshold is a named constant there. Sources: shared/spec/SCENARIOS.md A2–A4. */
 #include "craft/criteria.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "craft/b2d_metrics.h"
