@@ -252,3 +252,30 @@ Test(b2d_metrics, empty_set_is_undefined_not_zero) {
     cr_assert(isnan(s.efficiency));
     cr_assert(isnan(s.ability_mean));
 }
+
+/* comfort_route against the Python/scipy computation of tests/data/gen_comfort.py (30 random
+ * routes of 3..129 samples, both variants); the values are fractions of chunks, so exact. */
+Test(b2d_metrics, comfort_matches_python_reference) {
+    FILE *f = fopen("tests/data/comfort_vectors.txt", "r");
+    cr_assert_not_null(f, "run the tests from the repository root");
+    char line[128];
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    int n, cases = 0;
+    double ref_b2d, ref_si;
+    static EgoSample s[256];
+    while (fscanf(f, " case %d %lf %lf", &n, &ref_b2d, &ref_si) == 3) {
+        cr_assert(n > 0 && n <= 256);
+        char tag[8];
+        cr_assert_eq(fscanf(f, "%7s", tag), 1);
+        for (int i = 0; i < n; i++) cr_assert_eq(fscanf(f, "%f", &s[i].lon_acc), 1);
+        cr_assert_eq(fscanf(f, "%7s", tag), 1);
+        for (int i = 0; i < n; i++) cr_assert_eq(fscanf(f, "%f", &s[i].lat_acc), 1);
+        cr_assert_eq(fscanf(f, "%7s", tag), 1);
+        for (int i = 0; i < n; i++) cr_assert_eq(fscanf(f, "%f", &s[i].yaw_rate), 1);
+        cr_assert_float_eq(comfort_route(s, n, COMFORT_B2D), ref_b2d, 1e-12, "case %d (n=%d)", cases, n);
+        cr_assert_float_eq(comfort_route(s, n, COMFORT_SI), ref_si, 1e-12, "case %d (n=%d)", cases, n);
+        cases++;
+    }
+    fclose(f);
+    cr_assert_eq(cases, 30);
+}
