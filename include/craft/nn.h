@@ -49,6 +49,7 @@ typedef struct {
     NnInit init;
     float init_scale;
     int decay;       /* 1: AdamW weight decay applies (default: tensors with ndim >= 2) */
+    int frozen;      /* 1: optimisers skip it and layers do not compute its gradient (LoRA base weights) */
 } NnTensor;
 
 typedef struct {
@@ -80,6 +81,8 @@ int nn_params_find(const NnParams *p, const char *name);
 /* Number of trainable floats (sum of numel; less than total, which includes alignment padding). */
 size_t nn_params_count(const NnParams *p);
 void nn_params_zero_grad(NnParams *p);
+/* Freezes (1) or unfreezes (0) every tensor whose name starts with prefix ("" = all); returns how many. */
+int nn_params_set_frozen(NnParams *p, const char *prefix, int frozen);
 /* Same tensors (names, shapes, order)? The EMA teacher and checkpoints rely on it. */
 int nn_params_same_layout(const NnParams *a, const NnParams *b);
 /* dst becomes a copy of src's layout and values, grads zero (the EMA teacher starts this way). */

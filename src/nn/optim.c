@@ -36,6 +36,7 @@ void nn_adamw_step(NnAdamW *opt, NnParams *p, float lr) {
     float bc1 = 1.0f - powf(c.beta1, (float)opt->step), bc2 = 1.0f - powf(c.beta2, (float)opt->step);
     for (int t = 0; t < p->n; t++) {
         const NnTensor *ti = &p->tensors[t];
+        if (ti->frozen) continue;
         float *w = p->values + ti->offset, *m = opt->m + ti->offset, *v = opt->v + ti->offset;
         const float *g = p->grads + ti->offset;
         float decay = ti->decay ? 1.0f - lr * c.weight_decay : 1.0f;

@@ -113,6 +113,16 @@ size_t nn_params_count(const NnParams *p) {
     return c;
 }
 
+int nn_params_set_frozen(NnParams *p, const char *prefix, int frozen) {
+    int n = 0;
+    for (int i = 0; i < p->n; i++)
+        if (!strncmp(p->tensors[i].name, prefix, strlen(prefix))) {
+            p->tensors[i].frozen = frozen;
+            n++;
+        }
+    return n;
+}
+
 void nn_params_zero_grad(NnParams *p) { memset(p->grads, 0, p->total * sizeof(float)); }
 
 int nn_params_same_layout(const NnParams *a, const NnParams *b) {
