@@ -6,6 +6,20 @@
 #include <string.h>
 #include "craft/nn_ops.h"
 
+/* omp simd: vectorised with a reduction order fixed at compile time (vector width), so results
+ * still do not depend on the thread count. */
+static inline float dot(const float *a, const float *b, int n) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int d = 0; d < n; d++) s += a[d] * b[d];
+    return s;
+}
+
+static inline void axpy(float *y, float alpha, const float *x, int n) {
+#pragma omp simd
+    for (int d = 0; d < n; d++) y[d] += alpha * x[d];
+}
+
 static int visible(const uint8_t *key_mask, NnAttnShape s, int b, int i, int j) {
     if (s.causal && j > i) return 0;
     return !key_mask || key_mask[(size_t)b * s.Tk + j];
@@ -29,9 +43,7 @@ void nn_attention_forward(float *out, float *att, const float *q, const float *k
                         continue;
                     }
                     const float *kj = k + ((size_t)b * s.Tk + j) * s.kv_stride + h * hs;
-                    float dot = 0.0f;
-                    for (int d = 0; d < hs; d++) dot += qi[d] * kj[d];
-                    a[j] = dot * scale;
+                    a[j] = dot(qi, kj, hs) * scale;
                     if (a[j] > maxv) maxv = a[j];
                 }
                 memset(o, 0, (size_t)hs * sizeof *o);
@@ -49,7 +61,7 @@ void nn_attention_forward(float *out, float *att, const float *q, const float *k
                     a[j] *= inv;
                     if (a[j] == 0.0f) continue;
                     const float *vj = v + ((size_t)b * s.Tk + j) * s.kv_stride + h * hs;
-                    for (int d = 0; d < hs; d++) o[d] += a[j] * vj[d];
+                    axpy(o, a[j], vj, hs);
                 }
             }
 }
@@ -75,10 +87,8 @@ void nn_attention_backward(float *dq, float *dk, float *dv, float *scratch, cons
                     if (a[j] == 0.0f) continue; /* masked (or underflowed): no gradient flows */
                     const float *vj = v + ((size_t)b * s.Tk + j) * s.kv_stride + h * hs;
                     float *dvj = dv ? dv + ((size_t)b * s.Tk + j) * s.kv_stride + h * hs : NULL;
-                    float g = 0.0f;
-                    for (int d = 0; d < hs; d++) g += go[d] * vj[d];
-                    if (dvj)
-                        for (int d = 0; d < hs; d++) dvj[d] += a[j] * go[d];
+                    float g = dot(go, vj, hs);
+                    if (dvj) axpy(dvj, a[j], go, hs);
                     datt[j] = g;
                     dot_a_datt += a[j] * g;
                 }
@@ -87,10 +97,8 @@ void nn_attention_backward(float *dq, float *dk, float *dv, float *scratch, cons
                     float dpre = a[j] * (datt[j] - dot_a_datt) * scale;
                     const float *kj = k + ((size_t)b * s.Tk + j) * s.kv_stride + h * hs;
                     float *dkj = dk ? dk + ((size_t)b * s.Tk + j) * s.kv_stride + h * hs : NULL;
-                    if (dqi)
-                        for (int d = 0; d < hs; d++) dqi[d] += dpre * kj[d];
-                    if (dkj)
-                        for (int d = 0; d < hs; d++) dkj[d] += dpre * qi[d];
+                    if (dqi) axpy(dqi, dpre, kj, hs);
+                    if (dkj) axpy(dkj, dpre, qi, hs);
                 }
             }
         }
