@@ -92,8 +92,16 @@ Test(nn_optim, ema_teacher) {
         nn_ema_update(&t, &s, 0.9f);
         cr_assert_float_eq(nn_w(&t, 0)[0], 3.0f - 2.0f * powf(0.9f, (float)k), 1e-6);
     }
-    nn_ema_update(&t, &s, 0.0f); /* τ = 0: copy */
+    cr_assert_eq(nn_ema_update(&t, &s, 0.0f), 0); /* τ = 0: copy */
     cr_assert_eq(nn_w(&t, 0)[0], 3.0f);
+    NnParams other;
+    nn_params_init(&other);
+    nn_params_add(&other, "w", 2, (int[]){2, 1}, NN_INIT_ZEROS, 0);
+    nn_params_add(&other, "b", 1, (int[]){1}, NN_INIT_ZEROS, 0);
+    cr_assert_eq(nn_params_alloc(&other, 1, NULL), 0);
+    cr_assert_eq(nn_ema_update(&t, &other, 0.5f), -1, "different shapes must be refused");
+    cr_assert_eq(nn_w(&t, 0)[0], 3.0f);
+    nn_params_destroy(&other);
     nn_params_destroy(&s);
     nn_params_destroy(&t);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "craft/nn.h"
 #include "craft/nn_safetensors.h"
+#include "craft/rng.h"
 
 static char g_dir[64];
 static char g_path[128];
@@ -307,4 +308,38 @@ Test(nn_safetensors, failed_save_leaves_no_partial_file) {
     free(after);
     nn_params_destroy(&small);
     nn_params_destroy(&big);
+}
+
+Test(nn_safetensors, random_corruption_never_crashes) {
+    /* 300 files with 1-4 random bytes overwritten: each load either succeeds (a data byte changed)
+     * or fails with a message; under ASan/UBSan any out-of-bounds read would abort the test. */
+    NnParams p;
+    make_store(&p, 0);
+    Err e;
+    cr_assert_eq(nn_safetensors_save(g_path, &p, NULL, &e), 0, "%s", e.msg);
+    size_t n;
+    unsigned char *orig = slurp(g_path, &n), *b = malloc(n);
+    Rng r;
+    rng_seed(&r, 77, 0);
+    int failed = 0, header_hits = 0;
+    for (int t = 0; t < 300; t++) {
+        memcpy(b, orig, n);
+        int k = 1 + (int)rng_below(&r, 4), in_header = 0;
+        for (int i = 0; i < k; i++) {
+            size_t at = rng_below(&r, (uint32_t)n);
+            b[at] = (unsigned char)rng_u32(&r);
+            in_header |= at < n - 4 * 19;
+        }
+        spit(g_path, b, n);
+        e.msg[0] = 0;
+        int rc = nn_safetensors_load(g_path, &p, NULL, &e);
+        cr_assert(rc == 0 || (rc == -1 && e.msg[0]), "rc %d", rc);
+        failed += rc != 0;
+        header_hits += in_header;
+    }
+    cr_assert_gt(failed, 0);
+    cr_assert_leq(failed, header_hits, "a load failed although only tensor data bytes changed");
+    free(orig);
+    free(b);
+    nn_params_destroy(&p);
 }

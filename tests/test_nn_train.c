@@ -77,7 +77,7 @@ static void check_transformer(int adapter, int causal) {
     gc_check(&c, 31, 1e-2f);
     if (adapter >= 0) { /* frozen trunk: only the active adapter's tensors receive gradient */
         nn_params_set_frozen(&m.p, "", 1);
-        char pre[32];
+        char pre[64];
         snprintf(pre, sizeof pre, "tf.h.0.attn.c_attn.lora.%d", adapter);
         cr_assert_eq(nn_params_set_frozen(&m.p, pre, 0), 2);
         nn_params_zero_grad(&m.p);

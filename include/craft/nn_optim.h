@@ -47,6 +47,7 @@ float nn_lr_cosine(long step, long warmup, long total, float lr_max, float lr_mi
 
 /* θ_T ← τ θ_T + (1 − τ) θ over raw arrays, and over stores with the same layout. */
 void nn_ema_update_array(float *teacher, const float *student, size_t n, float tau);
-void nn_ema_update(NnParams *teacher, const NnParams *student, float tau);
+/* Returns -1 (teacher untouched) when the layouts differ; make the teacher with nn_params_clone. */
+int nn_ema_update(NnParams *teacher, const NnParams *student, float tau);
 
 #endif

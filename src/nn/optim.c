@@ -97,6 +97,8 @@ void nn_ema_update_array(float *teacher, const float *student, size_t n, float t
     for (long i = 0; i < len; i++) teacher[i] = tau * teacher[i] + (1.0f - tau) * student[i];
 }
 
-void nn_ema_update(NnParams *teacher, const NnParams *student, float tau) {
+int nn_ema_update(NnParams *teacher, const NnParams *student, float tau) {
+    if (!nn_params_same_layout(teacher, student)) return -1;
     nn_ema_update_array(teacher->values, student->values, student->total, tau);
+    return 0;
 }
