@@ -273,6 +273,21 @@ Test(nn_grad, conv2d_hand_case) {
     for (int i = 0; i < 4; i++) cr_assert_float_eq(out[i], want[i], 1e-6);
 }
 
+/* ---- transpose (conv maps to tokens) ---- */
+static void tr_fwd(GradCase *c) { nn_transpose_forward(c->out, c->in[0], 2, 3, 4); }
+static void tr_bwd(GradCase *c, const float *d) { nn_transpose_backward(c->gin[0], d, 2, 3, 4); }
+Test(nn_grad, transpose) {
+    Rng r;
+    rng_seed(&r, 15, 0);
+    GradCase c = {.fwd = tr_fwd, .bwd = tr_bwd};
+    gc_input(&c, &r, "x", 24, 1.0f);
+    gc_output(&c, 24);
+    gc_check(&c, 15, 1e-2f);
+    c.fwd(&c);
+    cr_assert_eq(c.out[(1 * 4 + 2) * 3 + 1], c.in[0][(1 * 3 + 1) * 4 + 2]); /* out[b=1][j=2][i=1] = in[1][1][2] */
+    gc_free(&c);
+}
+
 /* ---- pooling over entities ---- */
 static const uint8_t POOL_MASK[8] = {1, 0, 1, 1, 0, 0, 0, 0}; /* batch 1 has no entity */
 typedef struct { int32_t argmax[2 * 3]; } PoolOp;

@@ -188,7 +188,8 @@ static void train_transformer(int threads, float *out_values, size_t *n) {
     NnParams p;
     NnTransformer tf;
     nn_params_init(&p);
-    NnTransformerConfig cfg = {.n_layer = 2, .C = 32, .n_head = 4, .max_B = 8, .max_T = 16, .causal = 1};
+    NnTransformerConfig cfg = {.n_layer = 2, .C = 32, .n_head = 4, .max_B = 8, .max_T = 64, .causal = 1};
+    /* N = 512 rows and 65536 GELU inputs: large enough that every OpenMP branch runs in parallel */
     cr_assert_eq(nn_transformer_declare(&tf, &p, "tf", cfg, NULL), 0);
     cr_assert_eq(nn_params_alloc(&p, 9, NULL), 0);
     cr_assert_eq(nn_transformer_alloc(&tf, NULL), 0);
@@ -196,10 +197,10 @@ static void train_transformer(int threads, float *out_values, size_t *n) {
     cr_assert_eq(nn_adamw_create(&opt, &p, nn_adamw_defaults(), NULL), 0);
     Rng r;
     rng_seed(&r, 50, 0);
-    float *x = gc_randn(&r, 8 * 16 * 32, 1.0f), *dout = malloc(8 * 16 * 32 * 4);
+    float *x = gc_randn(&r, 8 * 64 * 32, 1.0f), *dout = malloc(8 * 64 * 32 * 4);
     for (int s = 0; s < 3; s++) {
-        const float *h = nn_transformer_forward(&tf, &p, x, NULL, 8, 16, -1);
-        for (int i = 0; i < 8 * 16 * 32; i++) dout[i] = h[i] - 0.5f; /* gradient of ½‖h − 0.5‖² */
+        const float *h = nn_transformer_forward(&tf, &p, x, NULL, 8, 64, -1);
+        for (int i = 0; i < 8 * 64 * 32; i++) dout[i] = h[i] - 0.5f; /* gradient of ½‖h − 0.5‖² */
         nn_params_zero_grad(&p);
         nn_transformer_backward(&tf, &p, dout, NULL);
         nn_clip_grad_norm(&p, 1.0f);

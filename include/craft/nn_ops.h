@@ -34,6 +34,11 @@ void nn_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n
 void nn_add_forward(float *out, const float *a, const float *b, size_t n);
 void nn_add_inplace(float *acc, const float *x, size_t n);
 
+/* ---- transpose of the last two dims: inp [B,M,N] -> out [B,N,M]. Turns conv feature maps
+ * [B,C,H·W] into tokens [B,H·W,C] for attention (and back for the gradient). ---- */
+void nn_transpose_forward(float *out, const float *inp, int B, int M, int N);
+void nn_transpose_backward(float *dinp, const float *dout, int B, int M, int N);
+
 /* ---- LayerNorm over the last dim C: out = (x - mean) * rstd * w + b; mean/rstd [N] saved ---- */
 void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                           const float *b, int N, int C);

@@ -61,7 +61,9 @@ void nn_relu_backward(float *dinp, const float *inp, const float *dout, size_t n
 
 #define GELU_SCALE 0.7978845608028654f /* sqrt(2/pi) */
 
+/* tanhf dominates GELU: split long arrays across threads (elementwise, so thread-count independent). */
 void nn_gelu_forward(float *out, const float *inp, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         out[i] = 0.5f * x * (1.0f + tanhf(GELU_SCALE * (x + 0.044715f * x * x * x)));
@@ -69,6 +71,7 @@ void nn_gelu_forward(float *out, const float *inp, size_t n) {
 }
 
 void nn_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= 65536)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float u = GELU_SCALE * (x + 0.044715f * x * x * x);
@@ -85,6 +88,18 @@ void nn_add_forward(float *out, const float *a, const float *b, size_t n) {
 
 void nn_add_inplace(float *acc, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) acc[i] += x[i];
+}
+
+void nn_transpose_forward(float *out, const float *inp, int B, int M, int N) {
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) out[((size_t)b * N + j) * M + i] = inp[((size_t)b * M + i) * N + j];
+}
+
+void nn_transpose_backward(float *dinp, const float *dout, int B, int M, int N) {
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) dinp[((size_t)b * M + i) * N + j] += dout[((size_t)b * N + j) * M + i];
 }
 
 void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
