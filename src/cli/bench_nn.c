@@ -48,14 +48,17 @@ static void run_sgemm(float *out, float *dinp, float *dw, const float *x, const 
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, x, IC, 1.0f, dw, IC);
 }
 
-/* Best of `reps` timings of `iters` calls each, alternating the two variants so that both see the
- * same machine state (other processes, frequency). */
+/* Best of `reps` timings, alternating the two variants so that both see the same machine state
+ * (other processes, frequency). Each timing runs at least `iters` calls and at least ~1 GFLOP, so
+ * that small shapes are not timed over a fraction of a millisecond. */
 static void measure_gemm(GemmRow *row, int iters, int reps, Rng *r) {
     int N = row->N, IC = row->IC, OC = row->OC;
+    double per_call = 6.0 * N * IC * OC;
+    if (iters < 1e9 / per_call) iters = (int)(1e9 / per_call) + 1;
     float *x = randn(r, (size_t)N * IC), *w = randn(r, (size_t)OC * IC), *b = randn(r, (size_t)OC);
     float *dout = randn(r, (size_t)N * OC), *out = randn(r, (size_t)N * OC);
     float *dinp = calloc((size_t)N * IC, 4), *dw = calloc((size_t)OC * IC, 4), *db = calloc((size_t)OC, 4);
-    double best_l = 1e30, best_s = 1e30, flops = 6.0 * N * IC * OC * iters;
+    double best_l = 1e30, best_s = 1e30, flops = per_call * iters;
     run_linear(out, dinp, dw, db, x, w, b, dout, N, IC, OC); /* warm-up */
     run_sgemm(out, dinp, dw, x, w, dout, N, IC, OC);
     for (int k = 0; k < reps; k++) {
@@ -173,7 +176,7 @@ int bench_nn_main(int argc, char **argv) {
     int nrows = (int)(sizeof rows / sizeof rows[0]);
     double worst = 1e30;
     for (int i = 0; i < nrows; i++) {
-        measure_gemm(&rows[i], iters, 5, &r);
+        measure_gemm(&rows[i], iters, 7, &r);
         double ratio = rows[i].linear_gflops / rows[i].sgemm_gflops;
         worst = ratio < worst ? ratio : worst;
     }
