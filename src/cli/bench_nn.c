@@ -15,12 +15,7 @@
 #include "craft/nn_transformer.h"
 #include "craft/rng.h"
 #include "opts.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "wallclock.h"
 
 static float *randn(Rng *r, size_t n) {
     float *x = malloc(n * sizeof *x);
