@@ -9,12 +9,7 @@
 #include "commands.h"
 #include "craft/demo.h"
 #include "opts.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "wallclock.h"
 
 static long visible_actors(const World *w) {
     const WorldState *st = world_state_const(w);

@@ -8,6 +8,7 @@ typedef struct { const char *name; int (*run)(int, char **); const char *help; }
 static const BenchEntry BENCHES[] = {
     {"sim", bench_sim_main, "simulator agent-steps per second per core"},
     {"score", bench_score_main, "counterfactual scorer candidate evaluations per second per core"},
+    {"nn", bench_nn_main, "GEMM efficiency vs cblas_sgemm, MLP and transformer training samples/s"},
 };
 #define N_BENCHES (int)(sizeof BENCHES / sizeof BENCHES[0])
 

@@ -7,12 +7,7 @@
 #include "commands.h"
 #include "craft/demo.h"
 #include "opts.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "wallclock.h"
 
 int cmd_sim(int argc, char **argv) {
     const char *map_name = "junction4_light";

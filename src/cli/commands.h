@@ -10,5 +10,6 @@ int cmd_score_bias(int argc, char **argv);
 /* `craft bench <what>` entries; each prints figures (one JSON object with --json). */
 int bench_sim_main(int argc, char **argv);
 int bench_score_main(int argc, char **argv);
+int bench_nn_main(int argc, char **argv);
 
 #endif

@@ -280,12 +280,15 @@ void map_project(const Map *m, int lane, float x, float y, int hint_seg, LanePro
     int nseg = m->lanes[lane].n_points - 1;
     LaneProj tmp;
     if (hint_seg < 0 || hint_seg >= nseg) {
-        float best = INFINITY;
-        for (int i = 0; i < nseg; i++) {
-            float d2 = map_project_segment(m, lane, i, x, y, &tmp);
-            if (d2 < best) best = d2, *out = tmp;
+        /* no hint: the nearest of every 4th centreline point seeds the hill-climb below (lanes
+         * bend by far less than 180° over 4 m, so the climb reaches the global minimum) */
+        const LanePoint *p = &m->points[m->lanes[lane].first_point];
+        float best_d2 = INFINITY;
+        hint_seg = 0;
+        for (int i = 0; i < nseg; i += 4) {
+            float dx = p[i].x - x, dy = p[i].y - y, d2 = dx * dx + dy * dy;
+            if (d2 < best_d2) best_d2 = d2, hint_seg = i;
         }
-        return;
     }
     /* hill-climb from the hint: incremental tracking moves by a segment or two per call */
     float best = map_project_segment(m, lane, hint_seg, x, y, out);

@@ -7,7 +7,7 @@
 #include "sim/map_internal.h"
 
 #define ACCEL_LANE_LEN 80.0 /* acceleration lane beside the rightmost lane */
-#define TAPER_LEN 40.0      /* where the acceleration lane merges */
+#define TAPER_LEN 60.0      /* where the acceleration lane merges (a 3.5 m shift: about 3.5 m/s^2 at 25 m/s) */
 #define RAMP_ANGLE 0.35     /* rad: ramps meet the carriageway at about 20 degrees */
 #define RAMP_STRAIGHT 80.0  /* straight part of each ramp beyond its bend */
 
@@ -57,6 +57,7 @@ int map_build_highway(MapBuilder *b, const MapParams *p) {
     int taper = mb_connector(b, junction, mb_new_road(b), TURN_STRAIGHT, (float)w, p->speed_limit, acc, mid.fwd[n - 1]);
     if (taper < 0) return -1;
     b->m->lanes[taper].is_ramp = 1;
+    b->m->lanes[taper].speed_limit = p->speed_limit; /* a gentle lane shift, not a bend to slow for */
     b->m->lanes[acc].control = CONTROL_YIELD;
     b->m->junctions[junction].n_lanes = n + 1;
     if (mb_junction_conflicts(b, first, n + 1)) return -1;

@@ -161,10 +161,12 @@ int map_build_junction(MapBuilder *b, const MapParams *p) {
     b->m->junctions[junction].n_lanes = b->m->n_lanes - first;
     if (mb_junction_conflicts(b, first, b->m->n_lanes - first)) return -1;
     junction_control(b, p, junction, present, arms, is_t);
+    /* crosswalks lie just inside the junction, from the stop line inwards, so that they meet the
+     * arms' sidewalk ends and vehicles waiting at the stop line stand clear of them */
     if (p->crosswalks)
         for (int a = 0; a < N_ARMS; a++)
             if (present[a])
-                arm_crosswalk(b, a * 0.5 * M_PI, half - 0.5 - MAP_CROSSWALK_WIDTH, half - 0.5, &arms[a],
+                arm_crosswalk(b, a * 0.5 * M_PI, half - MAP_CROSSWALK_WIDTH, half, &arms[a],
                               b->m->lanes[arms[a].fwd[0]].road);
     return b->failed ? -1 : 0;
 }

@@ -75,9 +75,19 @@ typedef struct {
     const Map *m;
     float x, y, heading_hint, best2;
     unsigned kinds;
-    int use_hint, found;
-    LaneProj best;
+    int use_hint, found, lane, seg;
 } NearestQuery;
+
+/* Squared distance from (x, y) to a segment; *t gets the clamped parameter along it. */
+static inline float seg_dist2(const LanePoint *a, float x, float y, float *t) {
+    const LanePoint *b = a + 1;
+    float ex = b->x - a->x, ey = b->y - a->y, px = x - a->x, py = y - a->y, len2 = ex * ex + ey * ey;
+    float u = len2 > 0 ? (px * ex + py * ey) / len2 : 0.0f;
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    px -= u * ex, py -= u * ey;
+    *t = u;
+    return px * px + py * py;
+}
 
 /* Visits the segments in cells [i0, i1] of row j (clipped to the grid), keeping the nearest. */
 static void nearest_visit_cells(NearestQuery *q, int i0, int i1, int j) {
@@ -89,13 +99,18 @@ static void nearest_visit_cells(NearestQuery *q, int i0, int i1, int j) {
         size_t c = (size_t)j * g->nx + i;
         for (int k = g->cell_start[c]; k < g->cell_start[c + 1]; k++) {
             const GridItem *it = &g->items[k];
-            if (!(q->kinds & (1u << q->m->lanes[it->lane].kind))) continue;
-            LaneProj pr;
-            float d2 = map_project_segment(q->m, it->lane, it->seg, q->x, q->y, &pr);
+            const Lane *l = &q->m->lanes[it->lane];
+            if (!(q->kinds & (1u << l->kind))) continue;
+            const LanePoint *a = &q->m->points[l->first_point + it->seg];
+            float t, d2 = seg_dist2(a, q->x, q->y, &t);
             if (d2 > q->best2 || (d2 == q->best2 && q->found)) continue;
-            if (q->use_hint && fabsf(wrap_angle(pr.heading - q->heading_hint)) > 0.5f * GEOM_PI) continue;
+            if (q->use_hint) {
+                float h = a->heading + t * wrap_angle(a[1].heading - a->heading);
+                if (fabsf(wrap_angle(h - q->heading_hint)) > 0.5f * GEOM_PI) continue;
+            }
             q->best2 = d2;
-            q->best = pr;
+            q->lane = it->lane;
+            q->seg = it->seg;
             q->found = 1;
         }
     }
@@ -108,15 +123,19 @@ int map_nearest_lane(const Map *m, float x, float y, float heading_hint, unsigne
                       .use_hint = isfinite(heading_hint), .best2 = max_dist * max_dist};
     if (!(max_dist >= 0)) return -1;
     int cx = cell_coord(x, g->x0, g->cell), cy = cell_coord(y, g->y0, g->cell);
-    /* rings of cells around the query's cell; ring r is at least (r - 1) cells away */
     int r0 = cx < 0 ? -cx : cx >= g->nx ? cx - g->nx + 1 : 0;
     int ry = cy < 0 ? -cy : cy >= g->ny ? cy - g->ny + 1 : 0;
     if (ry > r0) r0 = ry;
     int r_max = 0;
     int ext[4] = {cx, g->nx - 1 - cx, cy, g->ny - 1 - cy};
     for (int k = 0; k < 4; k++) r_max = abs(ext[k]) > r_max ? abs(ext[k]) : r_max;
+    /* distances from the query to the sides of its own cell: ring r (r >= 1) lies beyond the
+     * block of (2r - 1)^2 cells around it, at least min(side) + (r - 1) * cell away */
+    float fx = x - (g->x0 + cx * g->cell), fy = y - (g->y0 + cy * g->cell);
+    float side = fminf(fminf(fx, g->cell - fx), fminf(fy, g->cell - fy));
+    if (side < 0) side = 0;
     for (int r = r0; r <= r_max; r++) {
-        float gap = (r - 1) * g->cell;
+        float gap = side + (r - 1) * g->cell;
         if (r > 0 && gap > 0 && gap * gap > q.best2) break;
         if (r == 0) {
             nearest_visit_cells(&q, cx, cx, cy);
@@ -131,7 +150,7 @@ int map_nearest_lane(const Map *m, float x, float y, float heading_hint, unsigne
         }
     }
     if (!q.found) return -1;
-    *out = q.best;
+    map_project_segment(m, q.lane, q.seg, x, y, out);
     return 0;
 }
 
@@ -149,8 +168,8 @@ int map_lanes_near(const Map *m, float x, float y, float r, int *out, int max) {
                 int seen = 0;
                 for (int t = 0; t < n && !seen; t++) seen = out[t] == it->lane;
                 if (seen) continue;
-                LaneProj pr;
-                if (map_project_segment(m, it->lane, it->seg, x, y, &pr) > r * r) continue;
+                float t;
+                if (seg_dist2(&m->points[m->lanes[it->lane].first_point + it->seg], x, y, &t) > r * r) continue;
                 out[n++] = it->lane;
                 if (n == max) return n;
             }
@@ -175,9 +194,8 @@ int map_is_drivable(const Map *m, float x, float y) {
                 float ex = b->x - a->x, ey = b->y - a->y, dot = (x - a->x) * ex + (y - a->y) * ey;
                 if (it->seg == 0 && dot < 0) continue;
                 if (it->seg == l->n_points - 2 && dot > ex * ex + ey * ey) continue;
-                LaneProj pr;
-                float hw = 0.5f * l->width;
-                if (map_project_segment(m, it->lane, it->seg, x, y, &pr) <= hw * hw) return 1;
+                float t, hw = 0.5f * l->width;
+                if (seg_dist2(a, x, y, &t) <= hw * hw) return 1;
             }
         }
     return 0;

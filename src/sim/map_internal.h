@@ -11,7 +11,7 @@
 #define MAP_SIDEWALK_WIDTH 2.0f
 #define MAP_CROSSWALK_WIDTH 3.0f
 #define MAP_LAT_ACCEL 3.0       /* m/s^2: speed limit of connectors and ramps is sqrt(a * radius) */
-#define MAP_GRID_CELL 8.0f
+#define MAP_GRID_CELL 4.0f      /* m; lane segments are <= 1 m, so each is listed in at most 4 cells */
 #define MAP_PATH_MAX_PIECES 4
 
 /* ---- Reference paths: lines and arcs joined with continuous heading ------------------------- */

@@ -50,7 +50,7 @@ static void occ_add_free_actor(World *w, int i) {
     }
 }
 
-#define GRID_CELL 8.0f
+#define GRID_CELL 16.0f
 static int grid_bucket(float x, float y) {
     int cx = (int)floorf(x / GRID_CELL), cy = (int)floorf(y / GRID_CELL);
     return (int)(((unsigned)cx * 73856093u ^ (unsigned)cy * 19349663u) & 255u);
@@ -60,6 +60,7 @@ void traffic_index_lanes(World *w) {
     for (int b = 0; b < 256; b++) w->grid_head[b] = -1;
     for (int i = 0; i < w->st.n_actors; i++) {
         const Actor *a = &w->st.actors[i];
+        w->prev_box[i] = actor_obb(a);
         if (a->flags & AF_HIDDEN) continue;
         int b = grid_bucket(a->k.x, a->k.y);
         w->grid_next[i] = w->grid_head[b];
@@ -307,14 +308,15 @@ static int siren_behind(const World *w, int i) {
     return 0;
 }
 
+/* Desired speed: the lane's limit (or a script's target), capped so that every bend within reach
+ * can be taken at CURVE_LAT_ACC, braking comfortably (2 m/s²) on the way. */
 static float desired_speed(const World *w, const Actor *a, const int *path, int n, float s) {
     float v = a->target_speed >= 0.0f ? a->target_speed : a->speed_factor * w->map->lanes[path[0]].speed_limit;
-    /* slow for bends ahead: v ≤ sqrt(a_lat / κ) at a few look-ahead points */
-    static const float AHEAD[3] = {4.0f, 12.0f, 24.0f};
-    for (int k = 0; k < 3; k++) {
-        float x, y, h, kappa;
-        path_pose(w->map, path, n, s, AHEAD[k], &x, &y, &h, &kappa);
-        if (fabsf(kappa) > 1e-3f) v = fminf(v, sqrtf(CURVE_LAT_ACC / fabsf(kappa)) + 0.1f * AHEAD[k]);
+    float dist = -s;
+    for (int k = 0; k < n && dist < 40.0f; k++) {
+        float kappa = w->lane_max_curvature[path[k]];
+        if (kappa > 1e-3f) v = fminf(v, sqrtf(CURVE_LAT_ACC / kappa + 2.0f * 2.0f * fmaxf(dist, 0.0f)));
+        dist += w->map->lanes[path[k]].length;
     }
     return v;
 }
@@ -340,31 +342,35 @@ static float pursuit_steer(const World *w, const Actor *a, const int *path, int 
 static void corridor_leaders(const World *w, int i, Leader *ld) {
     const Actor *a = &w->st.actors[i];
     float c = cosf(a->k.heading), sn = sinf(a->k.heading), half = 0.5f * a->length;
-    float reach = a->k.speed * 1.0f + 3.0f;
+    float reach = fminf(a->k.speed * 1.0f + 3.0f, 30.0f);
     Obb corridor = {a->k.x + c * (half + 0.5f * reach), a->k.y + sn * (half + 0.5f * reach), a->k.heading,
                     0.5f * reach, 0.5f * a->width + 0.1f};
-    float qx[3] = {a->k.x + c * (half + 0.1f), corridor.cx, a->k.x + c * (half + reach)};
-    float qy[3] = {a->k.y + sn * (half + 0.1f), corridor.cy, a->k.y + sn * (half + reach)};
-    int seen_buckets[27], n_seen = 0;
-    for (int q = 0; q < 3; q++)
-        for (int dx = -1; dx <= 1; dx++)
-            for (int dy = -1; dy <= 1; dy++) {
-                int bkt = grid_bucket(qx[q] + dx * GRID_CELL, qy[q] + dy * GRID_CELL), dup = 0;
-                for (int k = 0; k < n_seen; k++) dup |= seen_buckets[k] == bkt;
-                if (dup) continue;
-                seen_buckets[n_seen++] = bkt;
-                for (int j = w->grid_head[bkt]; j >= 0; j = w->grid_next[j]) {
-                    if (j == i) continue;
-                    const Actor *b = &w->st.actors[j];
-                    if ((a->flags & AF_IGNORE_VEHICLES) && b->type != ACTOR_PEDESTRIAN) continue;
-                    if ((a->flags & AF_IGNORE_EGO) && j == 0 && w->cfg.has_ego) continue;
-                    Obb ob = actor_obb(b);
-                    if (!obb_overlap(&corridor, &ob)) continue;
-                    float fx, fy, dh = b->k.heading - a->k.heading;
-                    to_frame(a->k.x, a->k.y, a->k.heading, b->k.x, b->k.y, &fx, &fy);
-                    float extent = fabsf(cosf(dh)) * 0.5f * b->length + fabsf(sinf(dh)) * 0.5f * b->width;
-                    leader_consider(ld, fmaxf(fx - half - extent, 0.0f), b->k.speed * cosf(dh));
-                }
+    float corridor_r = sqrtf(corridor.half_len * corridor.half_len + corridor.half_wid * corridor.half_wid);
+    float x0, y0, x1, y1;
+    obb_aabb(&corridor, &x0, &y0, &x1, &y1);
+    int cx0 = (int)floorf(x0 / GRID_CELL), cx1 = (int)floorf(x1 / GRID_CELL);
+    int cy0 = (int)floorf(y0 / GRID_CELL), cy1 = (int)floorf(y1 / GRID_CELL);
+    int seen_buckets[9], n_seen = 0; /* the corridor is at most 30 m long: at most 3 x 3 cells */
+    for (int gx = cx0; gx <= cx1 && gx <= cx0 + 2; gx++)
+        for (int gy = cy0; gy <= cy1 && gy <= cy0 + 2; gy++) {
+            int bkt = grid_bucket(((float)gx + 0.5f) * GRID_CELL, ((float)gy + 0.5f) * GRID_CELL), dup = 0;
+            for (int k = 0; k < n_seen; k++) dup |= seen_buckets[k] == bkt;
+            if (dup) continue;
+            seen_buckets[n_seen++] = bkt;
+            for (int j = w->grid_head[bkt]; j >= 0; j = w->grid_next[j]) {
+                if (j == i) continue;
+                const Actor *b = &w->st.actors[j];
+                if ((a->flags & AF_IGNORE_VEHICLES) && b->type != ACTOR_PEDESTRIAN) continue;
+                if ((a->flags & AF_IGNORE_EGO) && j == 0 && w->cfg.has_ego) continue;
+                const Obb *ob = &w->prev_box[j]; /* footprints of the pre-step state */
+                float ddx = ob->cx - corridor.cx, ddy = ob->cy - corridor.cy;
+                float rr = corridor_r + sqrtf(ob->half_len * ob->half_len + ob->half_wid * ob->half_wid);
+                if (ddx * ddx + ddy * ddy > rr * rr || !obb_overlap(&corridor, ob)) continue;
+                float fx, fy, dh = b->k.heading - a->k.heading;
+                to_frame(a->k.x, a->k.y, a->k.heading, b->k.x, b->k.y, &fx, &fy);
+                float extent = fabsf(cosf(dh)) * 0.5f * b->length + fabsf(sinf(dh)) * 0.5f * b->width;
+                leader_consider(ld, fmaxf(fx - half - extent, 0.0f), b->k.speed * cosf(dh));
+            }
             }
 }
 

@@ -23,8 +23,9 @@ static int build_lookups(World *w, Err *e) {
     w->lane_head = malloc(sizeof(int) * (size_t)(m->n_lanes > 0 ? m->n_lanes : 1));
     w->light_plan = malloc(sizeof(int) * MAP_MAX_LIGHTS);
     w->entry_lanes = malloc(sizeof(int) * (size_t)(m->n_lanes > 0 ? m->n_lanes : 1));
+    w->lane_max_curvature = calloc((size_t)(m->n_lanes > 0 ? m->n_lanes : 1), sizeof(float));
     w->ego_route_lane_pos = malloc(sizeof(int) * (size_t)(m->n_lanes > 0 ? m->n_lanes : 1));
-    if (!w->lane_head || !w->light_plan || !w->entry_lanes || !w->ego_route_lane_pos)
+    if (!w->lane_head || !w->light_plan || !w->entry_lanes || !w->ego_route_lane_pos || !w->lane_max_curvature)
         return err_set(e, "out of memory creating a world");
     for (int l = 0; l < MAP_MAX_LIGHTS; l++) {
         w->light_plan[l] = -1;
@@ -38,6 +39,8 @@ static int build_lookups(World *w, Err *e) {
         if (ln->n_pred == 0 && ln->kind == LANE_DRIVING && ln->junction < 0 && ln->length > 15.0f)
             w->entry_lanes[w->n_entry_lanes++] = l;
         w->ego_route_lane_pos[l] = -1;
+        for (int k = 0; k < ln->n_points; k++)
+            w->lane_max_curvature[l] = fmaxf(w->lane_max_curvature[l], fabsf(m->points[ln->first_point + k].curvature));
     }
     if (w->route)
         for (int i = w->route->n_lanes - 1; i >= 0; i--) w->ego_route_lane_pos[w->route->lanes[i]] = i;
@@ -67,6 +70,7 @@ void world_destroy(World *w) {
     free(w->lane_head);
     free(w->light_plan);
     free(w->entry_lanes);
+    free(w->lane_max_curvature);
     free(w->ego_route_lane_pos);
     free(w);
 }
@@ -224,9 +228,8 @@ void world_step(World *w, const Control *ego_control) {
     WorldState *st = &w->st;
     float dt = w->cfg.dt;
     st->n_events = 0;
-    for (int i = 0; i < st->n_actors; i++) w->prev_box[i] = actor_obb(&st->actors[i]);
     signals_update(w);
-    traffic_index_lanes(w);
+    traffic_index_lanes(w);      /* also records every footprint as prev_box */
     traffic_decide(w);           /* every decision reads the same pre-step state */
     for (int i = 0; i < st->n_actors; i++) {
         Actor *a = &st->actors[i];

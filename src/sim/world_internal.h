@@ -26,6 +26,7 @@ struct World {
     int grid_next[WORLD_MAX_ACTORS];
     int n_sirens;              /* actors with AF_SIREN this step: others check for them only if > 0 */
     int *light_plan;           /* light id -> SignalPlan index, or -1 */
+    float *lane_max_curvature; /* per lane: max |curvature|, for the bend speed limit */
     int *entry_lanes;          /* lanes without predecessors (respawn points) */
     int n_entry_lanes;
     int *ego_route_lane_pos;   /* lane id -> index in route->lanes, -1 if not on the route */
