@@ -56,6 +56,7 @@ test: $(BUILD)/craft_tests $(BUILD)/craft
 bench: $(BUILD)/craft
 	./$(BUILD)/craft bench sim
 	./$(BUILD)/craft bench nn
+	./$(BUILD)/craft bench score
 
 check: test
 	$(MAKE) SAN=1 test
