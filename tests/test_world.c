@@ -212,47 +212,42 @@ Test(world, autopilot_stops_behind_parked_car) {
     rig_free(&g);
 }
 
+/* The ego 40 m before the end of an approach lane, routed through its first connector. */
+static void rig_approach(Rig *g, int lane, float v) {
+    Err e;
+    int lanes[2] = {lane, g->m->lanes[lane].succ[0]};
+    cr_assert_eq(route_build(g->m, lanes, 2, g->m->lanes[lane].length - 40.0f, -1.0f, 1.0f, &g->r, &e), 0, "%s", e.msg);
+    g->w = world_create(g->m, &g->r, NULL, 2, &e);
+    cr_assert(g->w, "%s", e.msg);
+    world_add_ego(g->w, v);
+}
+
 Test(world, red_light_run_and_obeyed) {
     for (int run = 0; run < 2; run++) {
-        Map *m = build("junction4_light");
-        int light, lane = find_light_approach(m, &light);
+        Rig g = {.m = build("junction4_light")};
+        int light, lane = find_light_approach(g.m, &light);
         cr_assert_geq(lane, 0);
-        int lanes[2] = {lane, m->lanes[lane].succ[0]};
-        Route r;
-        Err e;
-        cr_assert_eq(route_build(m, lanes, 2, m->lanes[lane].length - 40.0f, -1.0f, 1.0f, &r, &e), 0, "%s", e.msg);
-        World *w = world_create(m, &r, NULL, 2, &e);
-        world_add_ego(w, 10.0f);
-        world_force_light(w, light, LIGHT_RED, -1.0f);
+        rig_approach(&g, lane, 10.0f);
+        world_force_light(g.w, light, LIGHT_RED, -1.0f);
         Control keep = {0.0f, 0.0f};
-        int n = count_events(w, EV_RED_LIGHT, 80, run == 0 ? &keep : NULL);
+        int n = count_events(g.w, EV_RED_LIGHT, 80, run == 0 ? &keep : NULL);
         if (run == 0) cr_assert_eq(n, 1, "running a red light gave %d events", n);
         else cr_assert_eq(n, 0, "the autopilot ran a red light");
-        world_destroy(w);
-        route_free(&r);
-        map_destroy(m);
+        rig_free(&g);
     }
 }
 
 Test(world, stop_sign_violation_and_compliance) {
     for (int run = 0; run < 2; run++) {
-        Map *m = build("junction4_stop");
-        cr_assert_gt(m->n_stop_signs, 0);
-        int lane = m->stop_signs[0].lane;
-        int lanes[2] = {lane, m->lanes[lane].succ[0]};
-        Route r;
-        Err e;
-        cr_assert_eq(route_build(m, lanes, 2, m->lanes[lane].length - 40.0f, -1.0f, 1.0f, &r, &e), 0, "%s", e.msg);
-        World *w = world_create(m, &r, NULL, 2, &e);
-        world_add_ego(w, 8.0f);
+        Rig g = {.m = build("junction4_stop")};
+        cr_assert_gt(g.m->n_stop_signs, 0);
+        rig_approach(&g, g.m->stop_signs[0].lane, 8.0f);
         Control keep = {0.0f, 0.0f};
-        int n = count_events(w, EV_STOP_SIGN, 150, run == 0 ? &keep : NULL);
+        int n = count_events(g.w, EV_STOP_SIGN, 150, run == 0 ? &keep : NULL);
         if (run == 0) cr_assert_eq(n, 1, "rolling through a stop sign gave %d events", n);
         else cr_assert_eq(n, 0, "the autopilot ran a stop sign");
-        if (run == 1) cr_assert_gt(world_state(w)->ego.route_progress, 45.0f, "autopilot never left the stop sign");
-        world_destroy(w);
-        route_free(&r);
-        map_destroy(m);
+        if (run == 1) cr_assert_gt(world_state(g.w)->ego.route_progress, 45.0f, "autopilot never left the stop sign");
+        rig_free(&g);
     }
 }
 
