@@ -168,12 +168,17 @@ typedef struct { Map *m; Route r; World *w; } Rig;
 static void rig_straight(Rig *g, const char *map, float v) {
     Err e;
     g->m = build(map);
-    int lane = 0;
-    while (g->m->lanes[lane].kind != LANE_DRIVING || g->m->lanes[lane].junction >= 0 || g->m->lanes[lane].n_pred) lane++;
     cr_assert_eq(route_pick_random(g->m, &(Rng){0, 1}, 50.0f, &g->r, &e), 0, "%s", e.msg);
     g->w = world_create(g->m, &g->r, NULL, 1, &e);
     cr_assert(g->w, "%s", e.msg);
     world_add_ego(g->w, v);
+}
+
+/* A parked car centred on route point `idx`, aligned with the route. */
+static void rig_park_car(Rig *g, int idx) {
+    const RoutePoint *p = &g->r.pts[idx];
+    Actor parked = actor_make_static(ACTOR_CAR, p->x, p->y, p->heading, 4.5f, 1.9f);
+    world_add_actor(g->w, &parked);
 }
 
 static void rig_free(Rig *g) { world_destroy(g->w); route_free(&g->r); map_destroy(g->m); }
@@ -192,9 +197,7 @@ static int count_events(World *w, EventKind kind, int steps, const Control *c) {
 Test(world, ego_hits_parked_car_collision_event) {
     Rig g;
     rig_straight(&g, "straight:length=200", 10.0f);
-    const RoutePoint *p = &g.r.pts[30];
-    Actor parked = actor_make_static(ACTOR_CAR, p->x, p->y, p->heading, 4.5f, 1.9f);
-    world_add_actor(g.w, &parked);
+    rig_park_car(&g, 30);
     Control straight = {0.0f, 0.0f};
     int n = count_events(g.w, EV_COLLISION, 60, &straight);
     cr_assert_geq(n, 1, "driving through a parked car produced no collision event");
@@ -204,9 +207,7 @@ Test(world, ego_hits_parked_car_collision_event) {
 Test(world, autopilot_stops_behind_parked_car) {
     Rig g;
     rig_straight(&g, "straight:length=200", 10.0f);
-    const RoutePoint *p = &g.r.pts[60];
-    Actor parked = actor_make_static(ACTOR_CAR, p->x, p->y, p->heading, 4.5f, 1.9f);
-    world_add_actor(g.w, &parked);
+    rig_park_car(&g, 60);
     cr_assert_eq(count_events(g.w, EV_COLLISION, 300, NULL), 0);
     cr_assert_lt(world_state(g.w)->actors[0].k.speed, 0.1f);
     rig_free(&g);
@@ -267,9 +268,7 @@ Test(world, blocked_and_off_route_events) {
 Test(world, near_miss_before_collision) {
     Rig g;
     rig_straight(&g, "straight:length=200", 12.0f);
-    const RoutePoint *p = &g.r.pts[40];
-    Actor parked = actor_make_static(ACTOR_CAR, p->x, p->y, p->heading, 4.5f, 1.9f);
-    world_add_actor(g.w, &parked);
+    rig_park_car(&g, 40);
     Control straight = {0.0f, 0.0f};
     int near = 0, hit_step = -1;
     for (int k = 0; k < 60 && hit_step < 0; k++) {
