@@ -5,7 +5,7 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -g $(OPT) -fopenmp -D_GNU_SOURCE -Iinclude -Isrc $(EXTRA_CFLAGS)
-LDLIBS  := -lopenblas -lcjson -lcairo -lzstd -lxxhash -lm
+LDLIBS  := -lopenblas -lcjson -lcairo -lgif -lzstd -lxxhash -lm
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -25,7 +25,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 all: $(BUILD)/craft
 
 # Debian packages this project needs (see shared spec DEPENDENCIES.md). Needs root.
-DEB_PKGS := build-essential libopenblas-dev libcjson-dev libcairo2-dev libzstd-dev libxxhash-dev libcriterion-dev
+DEB_PKGS := build-essential libopenblas-dev libcjson-dev libcairo2-dev libgif-dev libzstd-dev libxxhash-dev libcriterion-dev
 deps:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	 else sudo apt-get update -qq && sudo apt-get install -y -qq $(DEB_PKGS) >/dev/null; fi
