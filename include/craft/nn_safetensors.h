@@ -34,4 +34,6 @@ int nn_safetensors_save(const char *path, const NnParams *p, const NnMeta *meta,
  * store untouched. meta_out (may be NULL) receives the file's metadata. */
 int nn_safetensors_load(const char *path, NnParams *p, NnMeta *meta_out, Err *e);
 
+/* Reads only the header's metadata (e.g. to learn a checkpoint's config before building the store). */
+int nn_safetensors_read_meta(const char *path, NnMeta *meta_out, Err *e);
 #endif

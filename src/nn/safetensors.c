@@ -388,3 +388,47 @@ done:
     free(buf);
     return rc;
 }
+
+int nn_safetensors_read_meta(const char *path, NnMeta *meta_out, Err *e) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(e, "load %s: %m", path);
+    unsigned char lenb[8];
+    uint64_t hlen = 0;
+    int rc = -1;
+    char *hdr = NULL;
+    cJSON *root = NULL;
+    if (fread(lenb, 1, 8, f) != 8) {
+        err_set(e, "load %s: truncated: shorter than the 8-byte header length", path);
+        goto done;
+    }
+    for (int i = 0; i < 8; i++) hlen |= (uint64_t)lenb[i] << (8 * i);
+    if (hlen > MAX_HEADER_BYTES || !(hdr = malloc((size_t)hlen + 1)) || fread(hdr, 1, (size_t)hlen, f) != hlen) {
+        err_set(e, "load %s: header length %llu: truncated or not safetensors", path, (unsigned long long)hlen);
+        goto done;
+    }
+    root = cJSON_ParseWithLength(hdr, (size_t)hlen);
+    if (!root || !cJSON_IsObject(root)) {
+        err_set(e, "load %s: malformed JSON header (%llu bytes)", path, (unsigned long long)hlen);
+        goto done;
+    }
+    NnMeta meta = {0};
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(root, "__metadata__"), *kv;
+    if (md && !cJSON_IsObject(md)) {
+        err_set(e, "load %s: __metadata__ is not an object", path);
+        goto done;
+    }
+    if (md)
+        cJSON_ArrayForEach(kv, md) {
+            if (!cJSON_IsString(kv) || nn_meta_set(&meta, kv->string, kv->valuestring)) {
+                err_set(e, "load %s: __metadata__ '%s' is not a short string", path, kv->string);
+                goto done;
+            }
+        }
+    *meta_out = meta;
+    rc = 0;
+done:
+    cJSON_Delete(root);
+    free(hdr);
+    fclose(f);
+    return rc;
+}
