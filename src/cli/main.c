@@ -8,6 +8,8 @@ typedef struct { const char *name; int (*run)(int, char **); const char *help; }
 static const Command COMMANDS[] = {
     {"sim", cmd_sim, "simulate a built-in scenario and print a summary"},
     {"score-bias", cmd_score_bias, "rank correlation and MAD of the constant-velocity proxy score vs the oracle"},
+    {"eval", cmd_eval, "run an agent on a route set in closed loop; Bench2Drive-style results JSON"},
+    {"routes", cmd_routes, "list route selections; write / check the canonical eval220 and val220 files"},
     {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])

@@ -24,6 +24,12 @@ static const char *const CATALOGUE[SCN_TYPE_COUNT] = {
 
 const char *scn_catalogue_name(int i) { return i >= 0 && i < SCN_TYPE_COUNT ? CATALOGUE[i] : NULL; }
 
+int scn_type_known(const char *name) {
+    for (int i = 0; i < SCN_TYPE_COUNT; i++)
+        if (name && !strcmp(CATALOGUE[i], name)) return 0;
+    return -1;
+}
+
 static const ScenarioType *lookup(const char *name) {
     const ScenarioType *const *groups[] = {scn_types_overtaking, scn_types_merging, scn_types_emergency,
                                            scn_types_giveway_signs};

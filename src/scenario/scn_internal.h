@@ -101,6 +101,11 @@ extern const ScenarioType *const scn_types_merging[];       /* 10-25 types_mergi
 extern const ScenarioType *const scn_types_emergency[];     /* 26-37 types_emergency.c */
 extern const ScenarioType *const scn_types_giveway_signs[]; /* 38-44 types_signs.c     */
 
+/* The i-th of the 44 catalogue names (Part B order), registered or not; NULL outside 0..43. */
+const char *scn_catalogue_name(int i);
+/* 0 when name is one of the 44 catalogue names (built or not), else -1. */
+int scn_type_known(const char *name);
+
 /* ---- parameters ------------------------------------------------------------------------- */
 /* The type's parameter `name`: the override when the RouteSpec has one, else a uniform draw from
  * [lo, hi] (lo == hi: fixed) with the build Rng. Every override must be consumed by a type. */
