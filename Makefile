@@ -6,6 +6,12 @@ BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -g $(OPT) -fopenmp -D_GNU_SOURCE -Iinclude -Isrc $(EXTRA_CFLAGS)
 LDLIBS  := -lopenblas -lcjson -lcairo -lgif -lzstd -lxxhash -lm
+# MPI (OpenMPI from Debian) when its headers are installed; without them craft runs as one process.
+MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null)
+ifneq ($(MPI_CFLAGS),)
+CFLAGS  += -DCRAFT_MPI $(MPI_CFLAGS)
+LDLIBS  += $(shell pkg-config --libs ompi-c)
+endif
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -25,7 +31,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 all: $(BUILD)/craft
 
 # Debian packages this project needs (see shared spec DEPENDENCIES.md). Needs root.
-DEB_PKGS := build-essential libopenblas-dev libcjson-dev libcairo2-dev libgif-dev libzstd-dev libxxhash-dev libcriterion-dev
+DEB_PKGS := build-essential libopenblas-dev libcjson-dev libcairo2-dev libgif-dev libzstd-dev libxxhash-dev libcriterion-dev libopenmpi-dev openmpi-bin
 deps:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	 else sudo apt-get update -qq && sudo apt-get install -y -qq $(DEB_PKGS) >/dev/null; fi
@@ -52,6 +58,9 @@ run: $(BUILD)/craft
 test: $(BUILD)/craft_tests $(BUILD)/craft
 	OPENBLAS_NUM_THREADS=1 ./$(BUILD)/craft_tests --jobs 2 $(TEST_ARGS)
 	CRAFT=./$(BUILD)/craft sh tests/cli_test.sh
+ifneq ($(SAN),1)
+	CRAFT=./$(BUILD)/craft sh tests/mpi_test.sh
+endif
 
 bench: $(BUILD)/craft
 	./$(BUILD)/craft bench sim

@@ -28,6 +28,24 @@ expect nonzero "missing value" $CRAFT sim --steps
 expect nonzero "bad map override" $CRAFT sim --map straight:lanes_fwd=banana
 expect nonzero "negative agents" $CRAFT sim --agents -4
 expect 0 "short sim" $CRAFT sim --steps 50 --map junction4_light
+expect 0 "eval --help" $CRAFT eval --help
+expect nonzero "eval unknown policy" $CRAFT eval --policy telepathy
+expect nonzero "eval unknown rules" $CRAFT eval --rules fifa
+expect nonzero "eval unknown route id" $CRAFT eval --routes eval220-999
+expect nonzero "eval unknown scenario" $CRAFT eval --routes scenario:Atlantis
+expect nonzero "eval missing route file" $CRAFT eval --routes /nonexistent/routes.json
+expect nonzero "eval bad threads" $CRAFT eval --threads 0
+expect nonzero "eval missing checkpoint" $CRAFT eval --policy /nonexistent/p.safetensors --routes eval220-010 --out /tmp/craft_cli_eval.json
+tmp_routes=$(mktemp /tmp/craft_cli_XXXXXX.json)
+printf '[{"type": "ParkedObstacle", "seed": 1, "params": {"bogus": 1}}]' > "$tmp_routes"
+expect nonzero "eval unknown scenario parameter" $CRAFT eval --policy weak --routes "$tmp_routes" --out /tmp/craft_cli_eval.json
+printf '[{"type": "ParkedObstacle", "seed": "x"}]' > "$tmp_routes"
+expect nonzero "eval malformed route file" $CRAFT eval --routes "$tmp_routes"
+rm -f "$tmp_routes"
+expect 0 "eval weak on two routes" $CRAFT eval --policy weak --routes eval220-010,eval220-011 --out /tmp/craft_cli_eval.json
+expect 0 "routes list" $CRAFT routes list scenario:ParkedObstacle
+expect 0 "shipped route sets are canonical" $CRAFT routes check data/routes
+expect nonzero "routes bad verb" $CRAFT routes frob x
 [ -n "${CLI_TESTS_EXTRA:-}" ] && . "$CLI_TESTS_EXTRA"
 if [ $fails -ne 0 ]; then echo "cli tests: $fails failed"; exit 1; fi
 echo "cli tests: all passed"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "commands.h"
+#include "craft/dist.h"
 #include "craft/eval.h"
 #include "craft/results_json.h"
 #include "opts.h"
@@ -55,17 +56,29 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "craft eval: %s\n", e.msg);
         return 2;
     }
-    RouteResult *res = calloc((size_t)rs.n, sizeof *res);
-    if (!res) {
-        fprintf(stderr, "craft eval: out of memory\n");
+    /* Under mpirun, route i runs on rank i mod N and rank 0 gathers the results in route order. */
+    Dist d;
+    if (dist_init(&d, NULL, NULL, &e)) {
+        fprintf(stderr, "craft eval: %s\n", e.msg);
         routeset_free(&rs);
         return 1;
     }
+    if (!dist_is_root(&d)) cfg.progress = NULL;
+    RouteSet mine = {.n = 0, .routes = calloc((size_t)rs.n + 1, sizeof(RouteSpec))};
+    RouteResult *res = calloc((size_t)rs.n + 1, sizeof *res), *part = calloc((size_t)rs.n + 1, sizeof *part);
+    if (!res || !part || !mine.routes) {
+        fprintf(stderr, "craft eval: out of memory\n");
+        dist_abort(&d, "out of memory");
+    }
+    for (int i = d.rank; i < rs.n; i += d.size) mine.routes[mine.n++] = rs.routes[i];
     double t0 = now_s();
-    rc = eval_run(&rs, &cfg, res, &e);
+    rc = mine.n ? eval_run(&mine, &cfg, part, &e) : 0;
+    if (rc) dist_abort(&d, e.msg); /* one failed route stops every rank */
+    if (dist_gather_dealt(&d, part, rs.n, sizeof *part, res, &e)) dist_abort(&d, e.msg);
     double wall = now_s() - t0;
-    if (!rc && results_write(out, res, rs.n, cfg.scenario.rules, wall, &e)) rc = -1;
-    if (!rc) {
+    if (dist_is_root(&d) && results_write(out, res, rs.n, cfg.scenario.rules, wall, &e)) rc = -1;
+    if (!dist_is_root(&d)) {
+    } else if (!rc) {
         B2dSummary sum;
         b2d_summarize(res, rs.n, &sum);
         printf("craft eval: %s on %s (%d routes, rules %s) in %.1f s -> %s\n", policy, routes, rs.n, rules, wall, out);
@@ -74,6 +87,9 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "craft eval: %s\n", e.msg);
     }
     free(res);
+    free(part);
+    free(mine.routes);
     routeset_free(&rs);
+    dist_finalize(&d);
     return rc ? 1 : 0;
 }
