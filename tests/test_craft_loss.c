@@ -89,6 +89,27 @@ Test(craft_loss, surrogate_batch_stats_mask_and_accumulation) {
     cr_assert_float_eq(st.sum_approx_kl, (exp(0.5) - 1.5) + (exp(2.0) - 3.0), 1e-5);
 }
 
+Test(craft_loss, surrogate_overflowed_ratio_gives_no_nan) {
+    /* log ρ = 100 overflows ρ to inf in float; the dual clip (A < 0) and the upper clip (A > 0)
+     * both zero the gradient, which must stay exactly 0, not 0·inf = NaN. */
+    float old[2] = {-200.0f, -200.0f}, lp[2] = {-100.0f, -100.0f}, adv[2] = {-1.0f, 2.0f}, g[2] = {0, 0};
+    double l = craft_surrogate_batch(lp, old, adv, NULL, 2, &SP, 1.0f, g, NULL);
+    cr_assert_float_eq(l, 3.0 - 2.4, 1e-6);
+    cr_assert_eq(g[0], 0.0f);
+    cr_assert_eq(g[1], 0.0f);
+}
+
+Test(craft_loss, correlation_by_hand) {
+    /* x = [1, 2, 3], y = [2, 4, 7]: Σdxdy = 5, Σdx² = 2, Σdy² = 114/9 → r = 5/√(228/9) = 0.99339927. */
+    float x[4] = {1, 2, 3, 100}, y[4] = {2, 4, 7, -100};
+    uint8_t m[4] = {1, 1, 1, 0};
+    cr_assert_float_eq(craft_correlation(x, y, m, 4), 0.99339927, 1e-7);
+    cr_assert_float_eq(craft_correlation(x, y, NULL, 3), 0.99339927, 1e-7);
+    float c[3] = {5, 5, 5};
+    cr_assert_eq(craft_correlation(x, c, NULL, 3), 0.0);
+    cr_assert_eq(craft_correlation(x, y, NULL, 1), 0.0);
+}
+
 Test(craft_loss, group_normalise_fixed_size) {
     /* [1, 2, 3]: mean 2, population std √(2/3); [5, 5, 5] constant → skipped; [0, 4, 4]: mean 8/3,
      * std √(32/9) = 1.8856181. */

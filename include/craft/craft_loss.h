@@ -105,7 +105,8 @@ typedef enum {
     RESIDUAL_NORM_STANDARDISE   /* A = (x − mean)/(std + eps) over credited entries */
 } ResidualNorm;
 
-/* Â^res over a batch of n executed steps: x_t = R_t − S_t(a_t) (= the credit), normalised over the
+/* Â^res over a batch of n executed steps: x_t = R_t − S_t(a_t) (= the credit, so pass the output of
+ * craft_credit_episode; R_t itself is S_t(a_t) + credit, for logging), normalised over the
  * credited entries only, and exactly 0 where credited[t] == 0, so the sparse stream does not
  * dilute its scale with the many steps no event touched. The default divides by the RMS and does
  * not centre: with mean-centring, a batch whose only events are collisions would give the
@@ -122,6 +123,13 @@ void craft_kl_weights(float alpha, float beta, float scale, float *w_teacher_stu
 /* The value of β · mean_b [α KL(T‖θ)_b + (1 − α) KL(θ‖T)_b]. */
 double craft_kl_asym(float alpha, float beta, const float *kl_teacher_student,
                      const float *kl_student_teacher, int B);
+
+/* grpo-cl's 0.2 · KL(π_ref ‖ π_θ) to the frozen reference is craft_kl_weights(1, 0.2, scale, ...). */
+
+/* ---- Diagnostics ---------------------------------------------------------------------------- */
+/* Pearson correlation of x and y over the entries with mask[i] != 0 (mask may be NULL), e.g. the
+ * per-iteration proxy–residual correlation; 0 when fewer than 2 entries or a constant series. */
+double craft_correlation(const float *x, const float *y, const uint8_t *mask, int n);
 
 /* ---- PPO baseline --------------------------------------------------------------------------- */
 /* Arrays are time-major [T*N] (index t*N + e for env e). done[t*N + e] = 1 when the episode of

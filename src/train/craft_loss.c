@@ -90,7 +90,8 @@ double craft_surrogate_batch(const float *logp, const float *logp_old, const flo
         float d;
         float l = craft_surrogate(rho, adv[i], sp, &d);
         total += l;
-        if (dlogp) dlogp[i] += scale * rho * d;
+        /* d == 0 on clipped branches: skipping them keeps an overflowed ρ = inf from making 0·inf = NaN. */
+        if (dlogp && d != 0.0f) dlogp[i] += scale * rho * d;
         if (stats) {
             SurrogateBranch br = surrogate_branch(rho, adv[i], sp);
             stats->n++;
@@ -237,4 +238,22 @@ void craft_discounted_return(const float *reward, const uint8_t *done, const flo
             ret[i] = (float)g;
         }
     }
+}
+
+/* ---- Diagnostics ---------------------------------------------------------------------------- */
+
+double craft_correlation(const float *x, const float *y, const uint8_t *mask, int n) {
+    int m = 0;
+    double mx = 0.0, my = 0.0;
+    for (int i = 0; i < n; i++)
+        if (!mask || mask[i]) m++, mx += x[i], my += y[i];
+    if (m < 2) return 0.0;
+    mx /= m, my /= m;
+    double sxy = 0.0, sxx = 0.0, syy = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (mask && !mask[i]) continue;
+        double dx = x[i] - mx, dy = y[i] - my;
+        sxy += dx * dy, sxx += dx * dx, syy += dy * dy;
+    }
+    return sxx > 0.0 && syy > 0.0 ? sxy / sqrt(sxx * syy) : 0.0;
 }
