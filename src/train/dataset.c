@@ -365,6 +365,7 @@ int dataset_reader_next(DatasetReader *r, DatasetRecord *out, Err *e) {
     if (r->failed) return err_set(e, "%s: reading already failed", r->path);
     if (r->done) return 0;
     if (r->delivered < r->info.count) {
+        if (!out) return r->failed = 1, err_set(e, "%s: no record buffer given", r->path);
         if (decompress_into(r, out, sizeof *out, e)) return r->failed = 1, -1;
         XXH64_update(r->xxh, out, sizeof *out);
         r->delivered++;
