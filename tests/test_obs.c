@@ -37,7 +37,7 @@ static Map map_moved(const Map *m, const Rigid *g) {
         c.points[i].heading = wrap_angle(c.points[i].heading + g->th);
     }
     c.crosswalks = malloc((size_t)(m->n_crosswalks + 1) * sizeof *c.crosswalks);
-    memcpy(c.crosswalks, m->crosswalks, (size_t)m->n_crosswalks * sizeof *c.crosswalks);
+    if (m->n_crosswalks) memcpy(c.crosswalks, m->crosswalks, (size_t)m->n_crosswalks * sizeof *c.crosswalks);
     for (int i = 0; i < m->n_crosswalks; i++)
         for (int k = 0; k < 4; k++) rigid_pt(g, &c.crosswalks[i].x[k], &c.crosswalks[i].y[k]);
     for (int i = 0; i < m->n_lights; i++) rigid_pt(g, &c.lights[i].x, &c.lights[i].y);
