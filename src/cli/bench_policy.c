@@ -38,7 +38,7 @@ int bench_policy_main(int argc, char **argv) {
         free(obs), free(acts), free(logp), free(dlogp), demo_scene_destroy(&d);
         return 1;
     }
-/* encoder timing (one state, repeatedly), then the batch: one state per autopilot step */
+    /* encoder timing (one state, repeatedly), then the batch: one state per autopilot step */
     double t0 = now_s();
     for (int r = 0; r < reps; r++)
         for (int i = 0; i < batch; i++) obs_encode(d.world, NULL, &obs[i], &e);
