@@ -9,6 +9,7 @@ static const BenchEntry BENCHES[] = {
     {"sim", bench_sim_main, "simulator agent-steps per second per core"},
     {"score", bench_score_main, "counterfactual scorer candidate evaluations per second per core"},
     {"nn", bench_nn_main, "GEMM efficiency vs cblas_sgemm, MLP and transformer training samples/s"},
+    {"policy", bench_policy_main, "observation encoding and vocab-policy forward / training states per second"},
 };
 #define N_BENCHES (int)(sizeof BENCHES / sizeof BENCHES[0])
 

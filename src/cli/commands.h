@@ -13,5 +13,6 @@ int cmd_routes(int argc, char **argv);
 int bench_sim_main(int argc, char **argv);
 int bench_score_main(int argc, char **argv);
 int bench_nn_main(int argc, char **argv);
+int bench_policy_main(int argc, char **argv);
 
 #endif
