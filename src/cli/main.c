@@ -8,6 +8,8 @@ typedef struct { const char *name; int (*run)(int, char **); const char *help; }
 static const Command COMMANDS[] = {
     {"sim", cmd_sim, "simulate a built-in scenario and print a summary"},
     {"score-bias", cmd_score_bias, "rank correlation and MAD of the constant-velocity proxy score vs the oracle"},
+    {"render", cmd_render, "draw the demo scene top-down: animated GIF/MP4, PNG, or a PNG per frame"},
+    {"plot", cmd_plot, "line chart (PNG) of chosen keys of a JSONL log against an x key"},
     {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},
 };
 #define N_COMMANDS (int)(sizeof COMMANDS / sizeof COMMANDS[0])
