@@ -22,10 +22,14 @@ void render_route(cairo_t *cr, const Route *r, float px) {
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_line_width(cr, 2.5f * px);
-    set_rgba(cr, RENDER_COLOR_ROUTE, 0.8);
+    /* drawn opaque into a group, then blended once: overlaps don't darken */
+    cairo_push_group(cr);
+    set_rgb(cr, RENDER_COLOR_ROUTE);
     cairo_stroke(cr);
     cairo_arc(cr, r->pts[r->n - 1].x, r->pts[r->n - 1].y, 4.0f * px, 0.0, 2.0 * M_PI); /* destination */
     cairo_fill(cr);
+    cairo_pop_group_to_source(cr);
+    cairo_paint_with_alpha(cr, 0.8);
 }
 
 static void polyline_with_dots(cairo_t *cr, float x0, float y0, const float *x, const float *y, int n,
@@ -44,8 +48,11 @@ void render_plan(cairo_t *cr, const TrajWorld *p, float px) {
     int n = p->n < TRAJ_MAX ? p->n : TRAJ_MAX;
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    set_rgba(cr, RENDER_COLOR_PLAN, 0.9);
+    cairo_push_group(cr);
+    set_rgb(cr, RENDER_COLOR_PLAN);
     polyline_with_dots(cr, p->x0, p->y0, p->x, p->y, n, 2.0f * px, 2.5f * px);
+    cairo_pop_group_to_source(cr);
+    cairo_paint_with_alpha(cr, 0.9);
 }
 
 static void candidate_path(cairo_t *cr, const Actor *ego, const Traj *t, float width, float dot) {

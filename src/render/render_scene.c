@@ -275,7 +275,7 @@ static void draw_actor(cairo_t *cr, const Actor *a, int is_ego, float px) {
     if (a->flags & AF_DOOR_OPEN) {
         Obb full = actor_obb(a);
         float door_out = 2.0f * full.half_wid - a->width; /* how far the footprint grows on the left */
-        box_path(cr, &b, 0.05f * hl, 0.05f * hl + 0.25f, hw, hw + door_out);
+        box_path(cr, &b, 0.1f * hl, 0.1f * hl + 0.8f, hw, hw + door_out); /* a 0.8 m door, hinged near the middle */
         set_rgb(cr, shade(fill, 0.8f));
         cairo_fill_preserve(cr);
         cairo_set_line_width(cr, lw);
