@@ -30,7 +30,11 @@ Mp4Writer *mp4_open_program(const char *program, const char *path, int width, in
     if (!probe) { err_set(e, "cannot write %s: %s", path, strerror(errno)); return NULL; }
     fclose(probe);
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) { err_set(e, "mp4: socketpair: %s", strerror(errno)); return NULL; }
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+        err_set(e, "mp4: socketpair: %s", strerror(errno));
+        unlink(path);
+        return NULL;
+    }
     char size[32], rate[16];
     snprintf(size, sizeof size, "%dx%d", width, height);
     snprintf(rate, sizeof rate, "%d", fps);
@@ -48,6 +52,7 @@ Mp4Writer *mp4_open_program(const char *program, const char *path, int width, in
     close(sv[1]);
     if (rc) {
         close(sv[0]);
+        unlink(path); /* the empty probe file */
         err_set(e, "mp4 output needs the `%s` program: %s (install ffmpeg or write a .gif)", program,
                 rc == ENOENT ? "not found on PATH" : strerror(rc));
         return NULL;
