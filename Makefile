@@ -5,7 +5,7 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -g $(OPT) -fopenmp -D_GNU_SOURCE -Iinclude -Isrc $(EXTRA_CFLAGS)
-LDLIBS  := -lopenblas -lcjson -lcairo -lgif -lzstd -lxxhash -lm
+LDLIBS  := -lopenblas -lcjson -lcairo -lfontconfig -lgif -lzstd -lxxhash -lm
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  := $(filter-out -O2,$(CFLAGS)) -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

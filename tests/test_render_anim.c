@@ -10,6 +10,11 @@
 #include "render/render_internal.h"
 #include "test_render_util.h"
 
+/* text drawing fills cairo/fontconfig caches: release them so ASan sees no leak */
+TestSuite(gif, .fini = render_shutdown);
+TestSuite(mp4, .fini = render_shutdown);
+TestSuite(plot, .fini = render_shutdown);
+
 Test(gif, palette_hand_computed) {
     /* every cube colour maps to itself */
     for (int i = 0; i < 216; i++) {

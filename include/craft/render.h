@@ -44,7 +44,7 @@ RenderView render_view_at(float x, float y, int width_px, int height_px, float m
 RenderView render_view_whole_map(const Map *m, int width_px, int height_px, float margin_m);
 /* 0 if the view is usable (positive size ≤ 16384 px, finite centre, positive finite scale). */
 int render_view_check(const RenderView *v, Err *e);
-/* World → pixel centre coordinates (pixel (i, j) covers [i, i+1) × [j, j+1)). */
+/* World → continuous image coordinates; the point lies in pixel (floor(px), floor(py)). */
 void render_world_to_px(const RenderView *v, float x, float y, float *px, float *py);
 
 /* What to draw on top of the scene. A zeroed struct (or NULL) draws route, plan, events and the
@@ -79,6 +79,11 @@ int render_write_png(cairo_surface_t *s, const char *path, Err *e);
 /* Tiles in a grid of `cols` columns, each with its label (labels may be NULL or hold NULLs)
  * centred underneath; tiles may differ in size (cells take the largest). Writes a PNG. */
 int render_contact_sheet(const char *path, cairo_surface_t **tiles, const char **labels, int n, int cols, Err *e);
+
+/* Releases the process-wide font caches that cairo's text drawing fills (cairo's static data and
+ * fontconfig's configuration), so leak checkers see a clean exit. Call once before exiting, when no
+ * cairo object is alive any more; drawing text afterwards re-initialises them. Not thread-safe. */
+void render_shutdown(void);
 
 /* ---- Animated GIF: every frame is quantised to a fixed palette (a 6×6×6 colour cube plus 40
  * greys), so the output depends only on the pixels. Loops forever; delay_cs per frame (1/100 s). */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "commands.h"
 #include "craft/plot.h"
+#include "craft/render.h"
 #include "opts.h"
 
 #define PLOT_CLI_MAX_KEYS 16
@@ -51,6 +52,7 @@ int cmd_plot(int argc, char **argv) {
     rc = plot_lines_png(out, &spec, &e);
     if (!rc) printf("craft plot: %d points of %d series written to %s\n", d.n, n, out);
     plot_data_free(&d);
+    render_shutdown();
     if (rc) { fprintf(stderr, "craft plot: %s\n", e.msg); return 1; }
     return 0;
 }

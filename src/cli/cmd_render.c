@@ -139,6 +139,7 @@ int cmd_render(int argc, char **argv) {
         printf("craft render: %.1f s simulated, %d frame%s written%s%s\n", st->time, sink.n_written + (sink.png != NULL),
                sink.n_written + (sink.png != NULL) == 1 ? "" : "s", out ? " to " : "", out ? out : "");
     demo_scene_destroy(&d);
+    render_shutdown();
     if (failed) { fprintf(stderr, "craft render: %s\n", e.msg); return 1; }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* render_view — the camera (RenderView: constructors, validation, the world → pixel transform) and
  * the image outputs built on render_frame: a surface, a PNG file, a contact sheet of tiles. */
 #include <errno.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -155,4 +156,9 @@ int render_contact_sheet(const char *path, cairo_surface_t **tiles, const char *
                                         : err_set(e, "contact sheet: cairo: %s", cairo_status_to_string(cs));
     cairo_surface_destroy(s);
     return rc;
+}
+
+void render_shutdown(void) {
+    cairo_debug_reset_static_data();
+    FcFini();
 }
