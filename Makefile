@@ -5,7 +5,7 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -g $(OPT) -fopenmp -D_GNU_SOURCE -Iinclude -Isrc $(EXTRA_CFLAGS)
-LDLIBS  := -lopenblas -lcjson -lcairo -lgif -lzstd -lxxhash -lm
+LDLIBS  := -lopenblas -lcjson -lcairo -lfontconfig -lgif -lzstd -lxxhash -lm
 # MPI (OpenMPI from Debian) when its headers are installed; without them craft runs as one process.
 MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null)
 ifneq ($(MPI_CFLAGS),)

@@ -46,6 +46,29 @@ expect 0 "eval weak on two routes" $CRAFT eval --policy weak --routes eval220-01
 expect 0 "routes list" $CRAFT routes list scenario:ParkedObstacle
 expect 0 "shipped route sets are canonical" $CRAFT routes check data/routes
 expect nonzero "routes bad verb" $CRAFT routes frob x
+# craft render / craft plot
+rtmp=$(mktemp -d)
+expect 0 "render --help" $CRAFT render --help
+expect 0 "plot --help" $CRAFT plot --help
+expect nonzero "render without output" $CRAFT render --steps 5
+expect nonzero "render unknown extension" $CRAFT render --out "$rtmp/x.txt"
+expect nonzero "render zero size" $CRAFT render --size 0 --out "$rtmp/x.png"
+expect nonzero "render malformed size" $CRAFT render --size 64xabc --out "$rtmp/x.png"
+expect nonzero "render every 0" $CRAFT render --every 0 --out "$rtmp/x.gif"
+expect nonzero "render negative steps" $CRAFT render --steps -3 --out "$rtmp/x.gif"
+expect nonzero "render unknown map" $CRAFT render --map atlantis --out "$rtmp/x.png"
+expect nonzero "render unwritable output" $CRAFT render --steps 2 --out /nonexistent-dir/x.gif
+expect nonzero "render missing frames dir" $CRAFT render --steps 2 --frames /nonexistent-dir
+expect 0 "short render gif" $CRAFT render --steps 6 --size 64 --out "$rtmp/r.gif"
+expect 0 "short render frames" $CRAFT render --steps 4 --size 64 --every 2 --frames "$rtmp"
+if [ -s "$rtmp/frame_00002.png" ] && [ ! -e "$rtmp/frame_00003.png" ]; then echo "ok: render --frames wrote frames 0..2"; else echo "FAIL: render --frames files"; fails=$((fails+1)); fi
+printf '{"iter":0,"loss":1}\n{"iter":1,"loss":0.5}\n' > "$rtmp/log.jsonl"
+expect 0 "plot a log" $CRAFT plot "$rtmp/log.jsonl" --x iter --y loss --out "$rtmp/p.png"
+expect nonzero "plot missing --y" $CRAFT plot "$rtmp/log.jsonl" --x iter --out "$rtmp/p.png"
+expect nonzero "plot missing log" $CRAFT plot "$rtmp/none.jsonl" --x iter --y loss --out "$rtmp/p.png"
+expect nonzero "plot unknown x key" $CRAFT plot "$rtmp/log.jsonl" --x step --y loss --out "$rtmp/p.png"
+expect nonzero "plot tiny size" $CRAFT plot "$rtmp/log.jsonl" --x iter --y loss --width 5 --out "$rtmp/p.png"
+rm -rf "$rtmp"
 [ -n "${CLI_TESTS_EXTRA:-}" ] && . "$CLI_TESTS_EXTRA"
 if [ $fails -ne 0 ]; then echo "cli tests: $fails failed"; exit 1; fi
 echo "cli tests: all passed"
