@@ -8,6 +8,8 @@ int cmd_bench(int argc, char **argv);
 int cmd_score_bias(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_routes(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 

@@ -10,6 +10,8 @@ static const Command COMMANDS[] = {
     {"score-bias", cmd_score_bias, "rank correlation and MAD of the constant-velocity proxy score vs the oracle"},
     {"eval", cmd_eval, "run an agent on a route set in closed loop; Bench2Drive-style results JSON"},
     {"routes", cmd_routes, "list route selections; write / check the canonical eval220 and val220 files"},
+    {"collect", cmd_collect, "record expert demonstrations on training routes into a dataset file"},
+    {"pretrain", cmd_pretrain, "imitation pre-training of a policy family on demonstrations"},
     {"render", cmd_render, "draw the demo scene top-down: animated GIF/MP4, PNG, or a PNG per frame"},
     {"plot", cmd_plot, "line chart (PNG) of chosen keys of a JSONL log against an x key"},
     {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},
