@@ -224,7 +224,7 @@ static void parked_script(Scenario *s) { obstacle_script(s, 50.0f, 0.0f); }
 static int hazard_build(Scenario *s, Err *e) {
     int two = is_two_ways(s);
     float distance = scn_param(s, "distance", 41.0f, 45.0f);
-    if (straight_route(s, two ? 1 : 2, 1, distance + 9.0f + 30.0f, ROAD_NO_SIDEWALK, e)) return -1;
+    if (straight_route(s, two ? 1 : 2, 1, distance + 9.0f + 20.0f, ROAD_NO_SIDEWALK, e)) return -1;
     s->st.f[3] = distance;
     s->st.f[4] = two ? scn_param(s, "frequency", 75.0f, 100.0f) : scn_param(s, "speed", 32.0f, 59.0f);
     s->st.f[5] = two ? scn_param(s, "bicycle_speed", 7.0f, 11.0f) : scn_param(s, "bicycle_speed", 6.0f, 12.0f);
