@@ -180,6 +180,7 @@ static void yield_script(Scenario *s) {
             Actor *a = &ws->actors[i];
             if ((a->flags & AF_BACKGROUND) && st->flow_of[i] < 0 && a->path[0] == st->i[1]) a->flags |= AF_HIDDEN;
         }
+        scn_clear_area(s, ev->k.x, ev->k.y, 10.0f); /* no background car under the EV (lane changers) */
         scn_show(s, st->i[0]);
         st->acts++;
     }
@@ -239,7 +240,7 @@ static void tjunction_script(Scenario *s) {
 
 /* ---- 41-44. Vanilla junction turns ---------------------------------------------------------------
  * MAP_JUNCTION4, ego from the south, TP 4 m after the start, route 49-62 m: 4 m + an approach of
- * 18-24 m before the stop line, the connector, then 15 m (left) / 22 m (right) beyond the exit.
+ * 18-24 m before the stop line, the connector, then 14 m (left) / 22 m (right) beyond the exit.
  * End: ego leaves the junction + 10 m. Lights (42, 43) from the trigger via scn_junction_lights;
  * released (the plan resumes) when the scenario ends.
  * st: i[0] ego approach lane, i[1] junction, i[2] light mode (0 none, 1 green-then-red, 2 red-then-
@@ -259,7 +260,7 @@ static int vanilla_route(Scenario *s, uint8_t control, TurnKind turn, int lights
     s->st.i[0] = appr;
     s->st.i[2] = lights;
     float before = s->trigger_s + scn_param(s, "approach_length", 18.0f, 24.0f);
-    return scn_route_turn(s, appr, turn, before, turn == TURN_LEFT ? 15.0f : 22.0f, e);
+    return scn_route_turn(s, appr, turn, before, turn == TURN_LEFT ? 14.0f : 22.0f, e);
 }
 
 static int vanilla_populate(Scenario *s, Err *e) {
