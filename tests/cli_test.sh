@@ -46,6 +46,15 @@ expect 0 "eval weak on two routes" $CRAFT eval --policy weak --routes eval220-01
 expect 0 "routes list" $CRAFT routes list scenario:ParkedObstacle
 expect 0 "shipped route sets are canonical" $CRAFT routes check data/routes
 expect nonzero "routes bad verb" $CRAFT routes frob x
+expect 0 "render a route driven by the weak agent" $CRAFT render --route eval220-010 --policy weak --steps 30 --out /tmp/craft_cli_route.png
+expect nonzero "render unknown route" $CRAFT render --route eval220-999 --out /tmp/craft_cli_route.png
+expect nonzero "render bad policy" $CRAFT render --route eval220-010 --policy nobody --out /tmp/craft_cli_route.png
+expect nonzero "render catalogue needs a png" $CRAFT render --catalogue --out /tmp/craft_cli_cat.gif
+expect 0 "collect --help" $CRAFT collect --help
+expect nonzero "collect refuses eval220" $CRAFT collect --routes eval220-010 --out /tmp/craft_cli.ds
+expect 0 "pretrain --help" $CRAFT pretrain --help
+expect nonzero "pretrain unknown family" $CRAFT pretrain --policy gpt --data /tmp/craft_cli.ds
+expect nonzero "pretrain missing dataset" $CRAFT pretrain --data /nonexistent.ds --out /tmp/craft_cli.safetensors
 # craft render / craft plot
 rtmp=$(mktemp -d)
 expect 0 "render --help" $CRAFT render --help
