@@ -19,19 +19,12 @@ enum { LIGHTS_NONE, LIGHTS_FAMILY, LIGHTS_BICYCLE };
 enum { END_PROGRESS, END_SINK, END_PAST_SINK };
 
 /* Bicycles of a BicycleFlow: our roads have no bike lane, so they ride 1.1 m right of the centre of
- * the rightmost lane; they get an initial velocity impulse to flow_speed in the source (29-43 km/h),
- * above the generic bicycle top speed, so their cap is lifted to the flow speed. */
+ * the rightmost lane (the flow's lane). */
 static void bicycle_flow_fix(Scenario *s) {
     WorldState *ws = world_state(s->world);
     for (int i = 1; i < ws->n_actors; i++) {
         int fi = s->st.flow_of[i];
-        Actor *a = &ws->actors[i];
-        if (fi < 0 || s->st.flows[fi].kind != FLOW_BICYCLE || (a->flags & AF_HIDDEN)) continue;
-        if (a->veh.max_speed < s->st.flows[fi].speed + 1.0f) {
-            a->veh.max_speed = s->st.flows[fi].speed + 1.0f;
-            a->k.speed = s->st.flows[fi].speed;
-        }
-        a->lat_target = -1.1f;
+        if (fi >= 0 && s->st.flows[fi].kind == FLOW_BICYCLE) ws->actors[i].lat_target = -1.1f;
     }
 }
 
@@ -457,7 +450,8 @@ static void cut_in_script(Scenario *s) {
  * A one-lane-per-direction street with parking lanes; the route starts in the right parking lane
  * (TP = route start) and pulls out into the driving lane over 8 m centred 5 m ahead. The ego and the
  * parked cars sit (lane width - half width) / 4 outwards. st use: i[0] passing car, i[1] trigger
- * step done, f[0..1] passing car start, f[2] ego odometer that ends the scenario (front distance + 15).
+ * step done, f[0..1] passing car start, f[2] ego odometer that ends the scenario (front distance + 15);
+ * the passing car is removed after 50 m, every scripted actor at the end.
  * Background road spacing stays 15 m (flow_distance 25 m has no hook in our background traffic). */
 #define PARK_START 40.0f
 
@@ -513,7 +507,10 @@ static void parking_exit_script(Scenario *s) {
     }
     const Actor *car = &world_state(s->world)->actors[s->st.i[0]];
     if (!(car->flags & AF_HIDDEN) && hypotf(car->k.x - s->st.f[0], car->k.y - s->st.f[1]) > 50.0f) scn_hide(s, s->st.i[0]);
-    if (world_state_const(s->world)->ego.travelled >= s->st.f[2]) scn_end(s);
+    if (world_state_const(s->world)->ego.travelled >= s->st.f[2]) { /* then the source destroys its actors */
+        for (int k = 0; k < s->st.n_actors; k++) scn_hide(s, s->st.actors[k]);
+        scn_end(s);
+    }
 }
 
 /* ---- 22. SequentialLaneChange ------------------------------------------------------------------------
