@@ -6,8 +6,8 @@
  *   the trigger), i[3] trigger step done, i[4] lights (LIGHTS_*), i[5] end condition (END_*),
  *   i[6] 1 = pre-fill the flows at the trigger (initial_actors), i[7] flow whose sink ends END_PAST_SINK;
  *   f[0] END_PROGRESS: route s that ends the scenario; f[1] flow_speed, f[2]/f[3] source_dist_interval;
- *   f[4] route metres after the trigger cleared of background vehicles (ego entry);
- *   sub 0 = lights phase 1 (ego red 5 s), 1 = phase 2.
+ *   f[4] route metres after the trigger cleared of background vehicles (ego entry); f[5] / f[6]
+ *   type-specific (sink distance, source s; see the type); sub 0 = lights phase 1 (ego red 5 s), 1 = phase 2.
  * HighwayCutIn, ParkingExit and SequentialLaneChange document their own st use at their section. */
 #include <math.h>
 #include <string.h>
@@ -24,7 +24,8 @@ static void bicycle_flow_fix(Scenario *s) {
     WorldState *ws = world_state(s->world);
     for (int i = 1; i < ws->n_actors; i++) {
         int fi = s->st.flow_of[i];
-        if (fi >= 0 && s->st.flows[fi].kind == FLOW_BICYCLE) ws->actors[i].lat_target = -1.1f;
+        if (fi < 0 || s->st.flows[fi].kind != FLOW_BICYCLE || ws->actors[i].lat_target == -1.1f) continue;
+        ws->actors[i].lat_target = ws->actors[i].lat_offset = -1.1f; /* a new bicycle */
     }
 }
 
@@ -176,7 +177,8 @@ static int bicycle_populate(Scenario *s, Err *e) {
  * 1 = ego turns left, flows from the right going straight; 2 = ego straight, flow from the right
  * turning right into the ego's exit lane. Unsignalised junction. Sources 15 m before their stop line,
  * sinks 15 m past the junction exit (source->sink 29-57 m in the XML); the route ends 15-20 m past
- * the sink. Pre-filled at the trigger (our pre-fill skips junction points). End: ego within 2 m of a sink. */
+ * the sink. Pre-filled at the trigger (our pre-fill skips junction points). End: ego within 2 m of a sink.
+ * i[7] holds the layout. */
 static int enter_flow_build(Scenario *s, Err *e) {
     int layout = scn_choice(s, "layout", 0, 2);
     draw_flow_params(s, 12.0f, 19.0f, 17.0f, 30.0f, 30.0f, 39.0f);
@@ -365,7 +367,7 @@ static int merger_populate(Scenario *s, Err *e) {
 /* ---- 14. HighwayCutIn ---------------------------------------------------------------------------------
  * Highway piece; the ego keeps the rightmost main lane past the entry. st use: i[0] cut-in car,
  * i[1] the ego's lane beside the acceleration lane (the cut-in target), f[0..1] T_car, f[2..3] T_ego,
- * f[4] the car's lateral offset when its lane change starts; sub 1 = SyncArrivalWithAgent, 2 = CutIn,
+ * f[4] the car's lateral offset when its lane change starts, f[5] other_actor_lateral; sub 1 = SyncArrivalWithAgent, 2 = CutIn,
  * 3 = done. The car waits hidden on the entry ramp "other_actor_lateral" 14-17 m from the ego's lane.
  * Our ramp tapers into the ego's lane inside the merge zone, so the synchronisation points sit on
  * the acceleration lane beside the ego's lane: T_car 45 m along it, T_ego 10 m behind T_car on the
@@ -451,7 +453,8 @@ static void cut_in_script(Scenario *s) {
  * (TP = route start) and pulls out into the driving lane over 8 m centred 5 m ahead. The ego and the
  * parked cars sit (lane width - half width) / 4 outwards. st use: i[0] passing car, i[1] trigger
  * step done, f[0..1] passing car start, f[2] ego odometer that ends the scenario (front distance + 15);
- * the passing car is removed after 50 m, every scripted actor at the end.
+ * f[5] / f[6] front / behind parked-car distances. The passing car is removed after 50 m, every
+ * scripted actor at the end.
  * Background road spacing stays 15 m (flow_distance 25 m has no hook in our background traffic). */
 #define PARK_START 40.0f
 
