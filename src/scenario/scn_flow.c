@@ -52,6 +52,8 @@ static int flow_spawn_at(Scenario *s, int fi, int k, float ls) {
     a.flags = flow_flags(f);
     a.target_speed = f->speed;
     a.idm.v0 = f->speed;
+    /* BicycleFlow speeds (8-12 m/s) exceed the generic bicycle top speed: a flow drives at its speed */
+    if (a.veh.max_speed < f->speed) a.veh.max_speed = f->speed;
     /* reuse a removed flow vehicle's slot, else append */
     int idx = -1;
     for (int i = 1; i < ws->n_actors; i++)
