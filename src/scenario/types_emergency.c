@@ -42,7 +42,7 @@ static int straight_route(Scenario *s, int fwd, int bwd, int parking, int leftmo
 }
 
 /* A 4-way junction; the ego approaches from the arm at `bearing` (degrees) and takes `turn`,
- * starting trigger (2-12 m) + 25-35 m before the stop line and ending 25 m past the junction. */
+ * starting trigger (2-12 m) + 20-30 m before the stop line and ending 25 m past the junction. */
 static int junction_route(Scenario *s, uint8_t control, int crosswalks, float bearing, TurnKind turn, Err *e) {
     s->mp = map_default_params(MAP_JUNCTION4);
     s->mp.control = control;
@@ -53,7 +53,7 @@ static int junction_route(Scenario *s, uint8_t control, int crosswalks, float be
     int appr = scn_approach_at(s->map, 0, bearing, turn == TURN_LEFT);
     if (appr < 0) return err_set(e, "route %s: no approach at bearing %g", s->spec.id, bearing);
     s->trigger_s = scn_param(s, "trigger", 2.0f, 12.0f);
-    float before = s->trigger_s + scn_param(s, "approach", 25.0f, 35.0f);
+    float before = s->trigger_s + scn_param(s, "approach", 20.0f, 30.0f);
     return scn_route_turn(s, appr, turn, before, 25.0f, e);
 }
 
@@ -300,6 +300,7 @@ static void opposite_script(Scenario *s) {
         s->st.i[1] = 1;
         const Junction *j = &s->map->junctions[0];
         scn_clear_area(s, j->cx, j->cy, j->radius);
+        scn_clear_area(s, actor(s, s->st.i[0])->k.x, actor(s, s->st.i[0])->k.y, 7.0f);
         scn_show(s, s->st.i[0]);
         if (s->st.i[2]) scn_junction_lights(s, 0, s->st.i[3], LIGHT_GREEN, LIGHT_RED, -1.0f);
     }
@@ -501,14 +502,14 @@ static void parking_ped_script(Scenario *s) {
  * Two forward lanes, the ego in the left one; a queue of 6 stopped cars in the right lane from
  * B = trigger + distance, 11 m apart, the third (B + 22 m) cuts in. Cut-in: 3 s lateral move
  * into the ego lane at the ego's speed of that instant (the lateral offset is driven linearly by
- * the script, as a BasicAgent's lane-change plan; our traffic model's own lane changes are
- * too slow from standstill), 2 s more, then 60 km/h along the ego lane for 70 m; at most 30 s.
- * i[0] cut-in car, i[1] trigger step done, i[2] ego lane, i[3] queue lane; f[0..1] C,
- * f[2] lateral offset at the start, f[3..4] position at the start of the 70 m, f[5] time the cut-in
+ * the script, as a BasicAgent's lane-change plan, ignoring the queue car ahead; our traffic
+ * model's own lane changes stall behind it from standstill), 2 s more, then 60 km/h along the ego lane for 70 m; at most 30 s.
+ * i[0] cut-in car, i[1] trigger step done, i[2] ego lane, i[3] queue lane, i[4] 1 = moved to
+ * the ego lane (after the 3 s lateral move); f[0..1] C, f[2] lateral distance queue -> ego lane, f[3..4] position at the start of the 70 m, f[5] time the cut-in
  * started, f[6] distance. sub 0 = waiting, 1 = lateral (3 s) + 2 s, 2 = 70 m at 60 km/h. */
 static int static_cutin_build(Scenario *s, Err *e) {
     s->st.f[6] = scn_param(s, "distance", 40.0f, 45.0f);
-    return straight_route(s, 2, 1, 0, 1, s->st.f[6] + 55.0f + 45.0f, e);
+    return straight_route(s, 2, 1, 0, 1, s->st.f[6] + 55.0f + 40.0f, e);
 }
 
 static int static_cutin_populate(Scenario *s, Err *e) {
@@ -541,7 +542,11 @@ static void static_cutin_script(Scenario *s) {
     if (!s->st.i[1]) {
         s->st.i[1] = 1;
         scn_leave_space_in_front(s, s->st.f[6] + 66.0f);
-        for (int k = 0; k < s->st.n_actors; k++) scn_show(s, s->st.actors[k]);
+        for (int k = 0; k < s->st.n_actors; k++) { /* placed where no background car stands */
+            const Actor *q = actor(s, s->st.actors[k]);
+            scn_clear_area(s, q->k.x, q->k.y, 7.0f);
+            scn_show(s, s->st.actors[k]);
+        }
     }
     Actor *a = actor(s, s->st.i[0]);
     if (s->st.sub == 0 && scn_ego_near(s, s->st.f[0], s->st.f[1], 15.0f, 2.7f)) {
@@ -550,16 +555,29 @@ static void static_cutin_script(Scenario *s) {
             if ((ws->actors[i].flags & AF_BACKGROUND) && ws->actors[i].driver == DRIVER_TRAFFIC &&
                 ws->actors[i].path[0] == s->st.i[3] && s->st.flow_of[i] < 0)
                 ws->actors[i].flags |= AF_HIDDEN;
-        scn_lane_change(s, s->st.i[0], s->st.i[2]);
         a->target_speed = scn_ego(s)->k.speed;
-        s->st.f[2] = a->lat_offset;
+        a->idm.a = 2.0f;
+        a->flags |= AF_IGNORE_VEHICLES;
+        LaneProj p;
+        map_project(s->map, s->st.i[2], a->k.x, a->k.y, -1, &p);
+        s->st.f[2] = -p.d; /* lateral distance to the ego lane */
         s->st.f[5] = (float)scn_time(s);
         s->st.acts++;
         scn_set_sub(s, 1);
     }
     if (s->st.sub == 1) {
         float t = (float)scn_sub_elapsed(s) + world_config(s->world)->dt; /* offset after this step */
-        a->lat_offset = s->st.f[2] * fmaxf(0.0f, 1.0f - t / 3.0f);
+        if (!s->st.i[4]) {
+            /* the lateral move runs as an offset (the whole lane width at once: our kinematic
+             * bicycle must steer out hard to clear the queue car 6 m ahead) from the queue lane;
+             * the traffic model then looks for leaders in the ego lane it enters */
+            a->lat_offset = a->lat_target = s->st.f[2];
+            if (t >= 3.0f) {
+                s->st.i[4] = 1;
+                scn_lane_change(s, s->st.i[0], s->st.i[2]);
+                a->flags &= (uint16_t)~AF_IGNORE_VEHICLES;
+            }
+        }
         if (t >= 5.0f) {
             a->target_speed = 60.0f * KMH;
             s->st.f[3] = a->k.x;
