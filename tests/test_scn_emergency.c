@@ -196,7 +196,9 @@ static void crossing_walker_check(const char *type, uint64_t seed, float walk_ex
     run_to_phase(s, SCN_RUNNING, 300);
     cr_assert(!hidden(s, wk), "walker placed at the trigger");
     KinState k0 = act(s, wk)->k;
+    cr_assert_eq(act(s, wk)->driver, DRIVER_STATIC, "a standing walker is no kerb-side walker to traffic");
     expect_release(s, wx, wy, 6.0f, tta);
+    cr_assert_eq(act(s, wk)->driver, DRIVER_WALKER);
     cr_assert_eq(scenario_acts(s), 1);
     /* released on the step where the condition held (checked before the world stepped) */
     cr_assert_float_eq(s->st.f[3], walk_expected > 0 ? walk_expected : s->st.f[3], 1e-4f);

@@ -56,6 +56,9 @@ int scn_add_standing_walker(Scenario *s, ActorType type, float x, float y, float
     if (idx < 0) return -1;
     Actor *a = &world_state(s->world)->actors[idx];
     a->k.heading = heading;
+    /* static until released: a walker (DRIVER_WALKER) at the kerb counts as stepping into the
+     * nearest lane, and traffic would wait for one that stands there for good */
+    a->driver = DRIVER_STATIC;
     if (type == ACTOR_BICYCLE) { /* moved like a walker, collides as the vehicle it is */
         a->type = ACTOR_BICYCLE;
         a->length = 1.8f;
@@ -72,6 +75,7 @@ void scn_walker_go(Scenario *s, int idx, float dist, float speed) {
     a->wy[1] = a->k.y + dist * sinf(a->k.heading);
     a->wn = 2;
     a->wi = 1;
+    a->driver = DRIVER_WALKER;
     a->walk_speed = speed;
     a->k.speed = speed;
 }

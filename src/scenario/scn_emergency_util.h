@@ -16,7 +16,7 @@ int scn_sidewalk_abreast(const Scenario *s, int lane, float ls, int right, float
 int scn_line_intersection(float x0, float y0, float h0, float x1, float y1, float h1, float *x, float *y);
 
 /* A walker (or, with type ACTOR_BICYCLE, a bicycle moved the same way) standing at (x, y) facing
- * heading; hidden until scn_show when hidden = 1. It stays put until scn_walker_go. */
+ * heading; hidden until scn_show when hidden = 1. It stands (as a static actor) until scn_walker_go. */
 int scn_add_standing_walker(Scenario *s, ActorType type, float x, float y, float heading, int hidden);
 /* Releases a standing walker: it walks `dist` metres straight along its heading at `speed`
  * (reached at once: the source forces the velocity), then stands at the end point. */

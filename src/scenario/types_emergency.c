@@ -194,12 +194,6 @@ static int hardbreak_build(Scenario *s, Err *e) {
     return straight_route(s, 2, 1, 0, leftmost, 120.0f, e);
 }
 
-static int hardbreak_populate(Scenario *s, Err *e) {
-    (void)s;
-    (void)e;
-    return 0;
-}
-
 /* Background road vehicles ahead of the ego driving its way (not flows, not hidden). */
 static int front_vehicle(const Scenario *s, int i) {
     const Actor *a = &world_state_const(s->world)->actors[i], *ego = scn_ego(s);
@@ -708,7 +702,7 @@ static void control_loss_script(Scenario *s) {
 static const ScenarioType BLOCKED_INTERSECTION = {"BlockedIntersection", blocked_build, blocked_populate, blocked_script};
 static const ScenarioType DYNAMIC_OBJECT_CROSSING = {"DynamicObjectCrossing", dynamic_build, dynamic_populate,
                                                      dynamic_script};
-static const ScenarioType HARD_BREAK_ROUTE = {"HardBreakRoute", hardbreak_build, hardbreak_populate, hardbreak_script};
+static const ScenarioType HARD_BREAK_ROUTE = {"HardBreakRoute", hardbreak_build, NULL, hardbreak_script};
 static const ScenarioType OPPOSITE_TAKING_PRIORITY = {"OppositeVehicleTakingPriority", taking_priority_build,
                                                       opposite_populate, opposite_script};
 static const ScenarioType OPPOSITE_RUNNING_RED = {"OppositeVehicleRunningRedLight", red_light_build, opposite_populate,
