@@ -155,6 +155,8 @@ typedef struct WorldState {
     TrackerState tracker;
     TrajWorld plan;            /* ego plan being tracked (when driven by trajectory) */
     float plan_age;
+    Control ego_noise;         /* added to the ego's applied control every step, however it is driven
+                                  (scripted perturbation, e.g. ControlLoss); zero normally */
     EgoMonitor ego;
     int n_events;
     Event events[WORLD_MAX_EVENTS];

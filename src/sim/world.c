@@ -221,6 +221,8 @@ static void step_ego(World *w, const Control *ctl) {
         w->st.plan_age += w->cfg.dt;
     } else c = (Control){-ego->veh.max_decel, 0.0f};
     if (!isfinite(c.accel) || !isfinite(c.steer)) c = (Control){-ego->veh.max_decel, ego->k.steer}; /* never integrate NaN */
+    c.accel += w->st.ego_noise.accel; /* vehicle_step clamps to the vehicle's limits */
+    c.steer += w->st.ego_noise.steer;
     vehicle_step(&ego->k, &ego->veh, c, w->cfg.dt);
 }
 
