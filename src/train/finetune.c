@@ -1,0 +1,463 @@
+/* finetune — the trainer's iteration loop (see include/craft/finetune.h): rollouts (ft_rollout.c)
+ * → advantages of the method → K epochs over a fixed partition of the states into minibatches →
+ * EMA teacher → metrics line → atomic checkpoint. log π_old is computed per minibatch with the
+ * same partition before the first update, so ρ = 1 exactly at the start of every update. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <omp.h>
+#include "craft/jsonl.h"
+#include "craft/nn_safetensors.h"
+#include "craft/plot.h"
+#include "atomic_file.h"
+#include "ft_internal.h"
+
+typedef struct {
+    FtConfig cfg;
+    Policy *pol, *teacher;
+    NnAdamW opt;
+    FtValue *value;
+    FtBatch batch;
+    int A, M;                    /* actions per state; minibatch capacity */
+    /* per-iteration arrays, sized for the batch */
+    float *adv, *logp_old, *logp, *dlogp, *ent, *dent, *kl_a, *kl_b, *credit, *values, *returns;
+    uint8_t *valid, *credited, *done;
+    int *order;
+    Obs *mb_obs;
+    PolicyAction *mb_acts;
+    float *mb_adv, *mb_old, *mb_target;
+    uint8_t *mb_valid;
+    /* counters */
+    int iter;
+    long sim_steps;
+    double wall_s;
+} Trainer;
+
+/* ---- allocation ------------------------------------------------------------------------------ */
+static int trainer_alloc(Trainer *T, Err *e) {
+    const FtConfig *c = &T->cfg;
+    size_t n = (size_t)c->worlds * (size_t)c->horizon, na;
+    T->A = c->group + 1;
+    T->M = c->minibatch;
+    na = n * (size_t)T->A;
+    if (ft_batch_alloc(&T->batch, c->worlds, c->horizon, c->group, e)) return -1;
+#define ALLOC(p, count) ((p) = calloc((count) ? (count) : 1, sizeof *(p)))
+    size_t mna = (size_t)T->M * (size_t)T->A;
+    if (!ALLOC(T->adv, na) || !ALLOC(T->logp_old, na) || !ALLOC(T->logp, mna) || !ALLOC(T->dlogp, mna) ||
+        !ALLOC(T->ent, T->M) || !ALLOC(T->dent, T->M) || !ALLOC(T->kl_a, T->M) || !ALLOC(T->kl_b, T->M) ||
+        !ALLOC(T->credit, n) || !ALLOC(T->values, n) || !ALLOC(T->returns, n) || !ALLOC(T->valid, na) ||
+        !ALLOC(T->credited, n) || !ALLOC(T->done, n) || !ALLOC(T->order, n) || !ALLOC(T->mb_obs, T->M) ||
+        !ALLOC(T->mb_acts, mna) || !ALLOC(T->mb_adv, mna) || !ALLOC(T->mb_old, mna) || !ALLOC(T->mb_target, T->M) ||
+        !ALLOC(T->mb_valid, mna))
+        return err_set(e, "finetune: out of memory");
+#undef ALLOC
+    return 0;
+}
+
+static void trainer_free(Trainer *T) {
+    ft_batch_free(&T->batch);
+    void *bufs[] = {T->adv, T->logp_old, T->logp, T->dlogp, T->ent, T->dent, T->kl_a, T->kl_b, T->credit,
+                    T->values, T->returns, T->valid, T->credited, T->done, T->order, T->mb_obs, T->mb_acts,
+                    T->mb_adv, T->mb_old, T->mb_target, T->mb_valid};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
+    nn_adamw_destroy(&T->opt);
+    ft_value_destroy(T->value);
+    policy_destroy(T->pol);
+    policy_destroy(T->teacher);
+}
+
+/* ---- advantages -------------------------------------------------------------------------------- */
+/* Proxy stream: the group members' scores normalised within their group. */
+static int proxy_advantages(Trainer *T) {
+    const FtBatch *b = &T->batch;
+    int G = T->cfg.group, n_valid = 0;
+    for (int s = 0; s < b->n; s++) {
+        float *adv = &T->adv[(size_t)s * T->A];
+        uint8_t *valid = &T->valid[(size_t)s * T->A], ok = 0;
+        craft_group_normalise(&b->steps[s].score[1], 1, G, CRAFT_STD_EPS, T->cfg.std_threshold, adv + 1, &ok);
+        for (int g = 1; g <= G; g++) valid[g] = ok;
+        n_valid += ok;
+    }
+    return n_valid;
+}
+
+/* Residual stream: events credited to the decisions before them, per episode, batch-normalised. */
+static int residual_advantages(Trainer *T, double *corr) {
+    const FtBatch *b = &T->batch;
+    CreditParams cp = credit_default_params();
+    cp.window_s = T->cfg.credit_window;
+    cp.gamma = T->cfg.credit_gamma;
+    EventRewardTable tab = event_reward_table_default();
+    float times[4000], cred[4000];
+    uint8_t crd[4000];
+    int idx[4000];
+    for (int w = 0; w < T->cfg.worlds; w++) {
+        int m = 0;
+        for (int s = 0; s < b->n && m < 4000; s++)
+            if (b->steps[s].world == w) idx[m] = s, times[m++] = b->steps[s].time;
+        craft_credit_episode(times, m, b->eps[w].events, b->eps[w].n_events, &tab, &cp, cred, crd);
+        for (int k = 0; k < m; k++) T->credit[idx[k]] = cred[k], T->credited[idx[k]] = crd[k];
+    }
+    float *res = T->values; /* scratch: the residual advantage per state */
+    int n = craft_residual_advantage(T->credit, T->credited, b->n, RESIDUAL_NORM_RMS, CRAFT_STD_EPS, res);
+    /* proxy–residual correlation: the executed action's score, standardised in its group, vs its credit */
+    float *z = T->returns;
+    for (int s = 0; s < b->n; s++) {
+        const float *sc = b->steps[s].score;
+        double mean = 0, var = 0;
+        for (int g = 1; g <= T->cfg.group; g++) mean += sc[g];
+        mean /= T->cfg.group;
+        for (int g = 1; g <= T->cfg.group; g++) var += (sc[g] - mean) * (sc[g] - mean);
+        z[s] = (float)((sc[0] - mean) / (sqrt(var / T->cfg.group) + CRAFT_STD_EPS));
+        T->adv[(size_t)s * T->A] = res[s];
+        T->valid[(size_t)s * T->A] = T->credited[s];
+    }
+    *corr = craft_correlation(z, T->credit, T->credited, b->n);
+    return n;
+}
+
+/* PPO: GAE over each rollout's dense rewards with the value function; advantages standardised. */
+static void ppo_advantages(Trainer *T) {
+    const FtBatch *b = &T->batch;
+    ft_value_forward(T->value, b->obs, b->n, T->values);
+    float rew[4000], val[4000], adv[4000], ret[4000];
+    uint8_t dn[4000];
+    int idx[4000];
+    for (int w = 0; w < T->cfg.worlds; w++) {
+        int m = 0;
+        for (int s = 0; s < b->n && m < 4000; s++)
+            if (b->steps[s].world == w) idx[m] = s, rew[m] = b->steps[s].reward, val[m] = T->values[s], dn[m] = b->steps[s].done, m++;
+        if (!m) continue;
+        float last = dn[m - 1] ? 0.0f : val[m - 1]; /* truncated: bootstrap from the last visited state */
+        craft_gae(rew, val, dn, &last, m, 1, T->cfg.ppo_gamma, T->cfg.ppo_lambda, adv, ret);
+        for (int k = 0; k < m; k++) T->adv[(size_t)idx[k] * T->A] = adv[k], T->returns[idx[k]] = ret[k];
+    }
+    double mean = 0, var = 0;
+    for (int s = 0; s < b->n; s++) mean += T->adv[(size_t)s * T->A];
+    mean /= b->n > 0 ? b->n : 1;
+    for (int s = 0; s < b->n; s++) var += pow(T->adv[(size_t)s * T->A] - mean, 2);
+    float sd = (float)sqrt(var / (b->n > 0 ? b->n : 1)) + CRAFT_STD_EPS;
+    for (int s = 0; s < b->n; s++) {
+        T->adv[(size_t)s * T->A] = (float)((T->adv[(size_t)s * T->A] - mean) / sd);
+        T->valid[(size_t)s * T->A] = 1;
+    }
+}
+
+/* ---- the update -------------------------------------------------------------------------------- */
+typedef struct {
+    SurrogateStats stats;
+    double loss, kl_ts, kl_st, entropy, rho_dev_first, value_loss;
+    int minibatches;
+} UpdateStats;
+
+static void gather(Trainer *T, const int *states, int mb) {
+    const FtBatch *b = &T->batch;
+    for (int k = 0; k < mb; k++) {
+        int s = states[k];
+        T->mb_obs[k] = b->obs[s];
+        memcpy(&T->mb_acts[(size_t)k * T->A], &b->acts[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_acts);
+        memcpy(&T->mb_adv[(size_t)k * T->A], &T->adv[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_adv);
+        memcpy(&T->mb_valid[(size_t)k * T->A], &T->valid[(size_t)s * T->A], (size_t)T->A);
+        memcpy(&T->mb_old[(size_t)k * T->A], &T->logp_old[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_old);
+        T->mb_target[k] = T->returns[s];
+    }
+}
+
+static int update(Trainer *T, Rng *rng, float lr, UpdateStats *us, Err *e) {
+    const FtConfig *c = &T->cfg;
+    FtBatch *b = &T->batch;
+    int n = b->n, A = T->A, M = T->M;
+    memset(us, 0, sizeof *us);
+    for (int s = 0; s < n; s++) T->order[s] = s;
+    for (int s = n - 1; s > 0; s--) { /* one fixed partition per iteration */
+        int j = (int)rng_below(rng, (uint32_t)(s + 1)), t = T->order[s];
+        T->order[s] = T->order[j];
+        T->order[j] = t;
+    }
+    /* log π_old with the update's own partition: ρ = 1 exactly before the first step */
+    for (int at = 0; at < n; at += M) {
+        int mb = n - at < M ? n - at : M;
+        gather(T, &T->order[at], mb);
+        if (policy_evaluate(T->pol, T->mb_obs, mb, T->mb_acts, A, T->logp, NULL, e)) return -1;
+        for (int k = 0; k < mb; k++)
+            memcpy(&T->logp_old[(size_t)T->order[at + k] * A], &T->logp[(size_t)k * A], (size_t)A * sizeof(float));
+    }
+    SurrogateParams sp = {.clip_eps = c->clip_eps, .dual_c = c->dual_c};
+    float beta = ft_effective_beta(c), eta = ft_effective_entropy(c), w_ts = 0, w_st = 0;
+    int use_proxy_stream = c->method == METHOD_GRPO_CL || (c->proxy && (c->method == METHOD_CRAFT || c->method == METHOD_CF));
+    int use_exec_stream = c->method == METHOD_PPO || (c->residual && c->method == METHOD_CRAFT);
+    float exec_weight = c->method == METHOD_PPO ? 1.0f : c->lambda_res;
+    for (int ep = 0; ep < c->epochs; ep++)
+        for (int at = 0; at < n; at += M) {
+            int mb = n - at < M ? n - at : M;
+            gather(T, &T->order[at], mb);
+            if (policy_evaluate(T->pol, T->mb_obs, mb, T->mb_acts, A, T->logp, T->ent, e)) return -1;
+            if (ep == 0 && at == 0)
+                for (int k = 0; k < mb * A; k++)
+                    us->rho_dev_first = fmax(us->rho_dev_first, fabs(exp((double)T->logp[k] - T->mb_old[k]) - 1.0));
+            memset(T->dlogp, 0, (size_t)mb * A * sizeof *T->dlogp);
+            double loss = 0.0;
+            if (use_proxy_stream) {
+                uint8_t *v = T->mb_valid;
+                int nv = 0;
+                for (int k = 0; k < mb; k++) v[(size_t)k * A] = 0; /* the executed slot is not a group member */
+                for (int k = 0; k < mb * A; k++) nv += v[k];
+                if (nv) loss += craft_surrogate_batch(T->logp, T->mb_old, T->mb_adv, v, mb * A, &sp, 1.0f / nv, T->dlogp, &us->stats);
+                gather(T, &T->order[at], mb); /* restore the executed slots' flags */
+            }
+            if (use_exec_stream) {
+                /* the executed action: stride A; credited (or, for ppo, every) state */
+                for (int k = 0; k < mb; k++) {
+                    size_t i = (size_t)k * A;
+                    if (!T->mb_valid[i]) continue;
+                    loss += craft_surrogate_batch(&T->logp[i], &T->mb_old[i], &T->mb_adv[i], NULL, 1, &sp,
+                                                  exec_weight / mb, &T->dlogp[i], &us->stats);
+                }
+            }
+            for (int k = 0; k < mb; k++) T->dent[k] = -eta / (float)mb;
+            const Policy *teacher = NULL;
+            if (beta > 0.0f) {
+                if (policy_evaluate(T->teacher, T->mb_obs, mb, T->mb_acts, A, T->mb_target, NULL, e) ||
+                    policy_kl(T->teacher, T->pol, T->kl_a, e) || policy_kl(T->pol, T->teacher, T->kl_b, e))
+                    return -1;
+                craft_kl_weights(c->kl_alpha, beta, 1.0f / (float)mb, &w_ts, &w_st);
+                loss += craft_kl_asym(c->kl_alpha, beta, T->kl_a, T->kl_b, mb);
+                for (int k = 0; k < mb; k++) us->kl_ts += T->kl_a[k] / mb, us->kl_st += T->kl_b[k] / mb;
+                teacher = T->teacher;
+                gather(T, &T->order[at], mb); /* mb_target held the teacher's log π */
+            }
+            double ent = 0.0;
+            for (int k = 0; k < mb; k++) ent += T->ent[k] / mb;
+            loss -= eta * ent;
+            if (!isfinite(loss)) return err_set(e, "finetune: non-finite loss at iteration %d (diverged or NaN in a batch)", T->iter);
+            nn_params_zero_grad(policy_params(T->pol));
+            PolicyLossGrad g = {.dlogp = T->dlogp, .dentropy = eta > 0.0f ? T->dent : NULL, .teacher = teacher,
+                                .w_kl_teacher_student = teacher ? w_ts : 0.0f, .w_kl_student_teacher = teacher ? w_st : 0.0f};
+            if (policy_backward(T->pol, &g, e)) return -1;
+            nn_clip_grad_norm(policy_params(T->pol), c->grad_clip);
+            nn_adamw_step(&T->opt, policy_params(T->pol), lr);
+            if (T->value) us->value_loss += ft_value_train_step(T->value, T->mb_obs, mb, T->mb_target, c->ppo_value_lr);
+            us->loss += loss;
+            us->entropy += ent;
+            us->minibatches++;
+        }
+    if (c->teacher == TEACHER_EMA && beta > 0.0f) nn_ema_update(policy_params(T->teacher), policy_params(T->pol), c->ema_tau);
+    else if (c->teacher == TEACHER_EMA) nn_ema_update(policy_params(T->teacher), policy_params(T->pol), c->ema_tau);
+    return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------------------------ */
+/* A parameter store whose values are an optimiser moment (same layout), for saving and loading. */
+static NnParams moment_view(const NnParams *p, float *moment) {
+    NnParams v = *p;
+    v.values = moment;
+    return v;
+}
+
+static int save_store(const char *dir, const char *name, const NnParams *p, Err *e) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
+    return nn_safetensors_save(path, p, NULL, e);
+}
+
+static int load_store(const char *dir, const char *name, NnParams *p, Err *e) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.safetensors", dir, name);
+    return nn_safetensors_load(path, p, NULL, e);
+}
+
+static int io_stores(Trainer *T, const char *dir, int save, Err *e) {
+    NnParams *pp = policy_params(T->pol), mv = moment_view(pp, T->opt.m), vv = moment_view(pp, T->opt.v);
+    int (*io)(const char *, const char *, NnParams *, Err *) = save ? (int (*)(const char *, const char *, NnParams *, Err *))save_store : load_store;
+    if (io(dir, "policy", pp, e) || io(dir, "teacher", policy_params(T->teacher), e) || io(dir, "adam_m", &mv, e) ||
+        io(dir, "adam_v", &vv, e))
+        return -1;
+    if (T->value) {
+        NnParams *vp = ft_value_params(T->value);
+        NnAdamW *vo = ft_value_opt(T->value);
+        NnParams m2 = moment_view(vp, vo->m), v2 = moment_view(vp, vo->v);
+        if (io(dir, "value", vp, e) || io(dir, "value_m", &m2, e) || io(dir, "value_v", &v2, e)) return -1;
+    }
+    return 0;
+}
+
+static int write_checkpoint(Trainer *T, uint64_t hash, Err *e) {
+    char dir[1100], path[1200], text[512];
+    snprintf(dir, sizeof dir, "%s/ckpt-%06d", T->cfg.run_dir, T->iter);
+    if (mkdir(dir, 0755) && errno != EEXIST) return err_set(e, "cannot create %s: %m", dir);
+    if (io_stores(T, dir, 1, e)) return -1;
+    snprintf(text, sizeof text,
+             "{\"iter\": %d, \"sim_steps\": %ld, \"wall_s\": %.6f, \"adam_step\": %ld, \"value_adam_step\": %ld, "
+             "\"config_hash\": \"%016llx\"}\n",
+             T->iter, T->sim_steps, T->wall_s, T->opt.step, T->value ? ft_value_opt(T->value)->step : 0L,
+             (unsigned long long)hash);
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    if (atomic_write_text(path, text, e)) return -1;
+    snprintf(path, sizeof path, "%s/LATEST", T->cfg.run_dir);
+    snprintf(text, sizeof text, "ckpt-%06d\n", T->iter);
+    if (atomic_write_text(path, text, e)) return -1;
+    /* keep the previous checkpoint too; older ones go */
+    if (T->iter >= 2 * T->cfg.checkpoint_every) {
+        char old[1100];
+        snprintf(old, sizeof old, "%s/ckpt-%06d", T->cfg.run_dir, T->iter - 2 * T->cfg.checkpoint_every);
+        const char *names[] = {"policy", "teacher", "adam_m", "adam_v", "value", "value_m", "value_v"};
+        for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+            snprintf(path, sizeof path, "%s/%s.safetensors", old, names[k]);
+            remove(path);
+        }
+        snprintf(path, sizeof path, "%s/state.json", old);
+        remove(path);
+        rmdir(old);
+    }
+    return 0;
+}
+
+static int read_text_file(const char *path, char *buf, size_t cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return 0;
+}
+
+static int resume_checkpoint(Trainer *T, uint64_t hash, Err *e) {
+    char path[1200], name[64], text[512], dir[1100];
+    snprintf(path, sizeof path, "%s/LATEST", T->cfg.run_dir);
+    if (read_text_file(path, name, sizeof name)) return 1; /* nothing to resume: fresh start */
+    name[strcspn(name, "\n")] = 0;
+    snprintf(dir, sizeof dir, "%s/%s", T->cfg.run_dir, name);
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    unsigned long long h = 0;
+    long astep = 0, vstep = 0;
+    if (read_text_file(path, text, sizeof text) ||
+        sscanf(text, "{\"iter\": %d, \"sim_steps\": %ld, \"wall_s\": %lf, \"adam_step\": %ld, \"value_adam_step\": %ld, \"config_hash\": \"%llx\"",
+               &T->iter, &T->sim_steps, &T->wall_s, &astep, &vstep, &h) != 6)
+        return err_set(e, "resume: %s is missing or malformed", path);
+    if (h != hash)
+        return err_set(e, "resume: %s was written with a different configuration (hash %016llx, now %016llx)", dir, h,
+                       (unsigned long long)hash);
+    if (io_stores(T, dir, 0, e)) return -1;
+    T->opt.step = astep;
+    if (T->value) ft_value_opt(T->value)->step = vstep;
+    return 0;
+}
+
+/* ---- the loop --------------------------------------------------------------------------------- */
+static void metrics_line(Trainer *T, const UpdateStats *us, double corr, int n_res, int n_groups, float lr,
+                         double roll_s, JsonlLog *log) {
+    const FtBatch *b = &T->batch;
+    int counts[CEV_KIND_COUNT] = {0}, events = 0;
+    double ret = 0.0, abs_res = 0.0;
+    for (int w = 0; w < T->cfg.worlds; w++) {
+        ret += b->eps[w].ret / T->cfg.worlds;
+        for (int k = 0; k < CEV_KIND_COUNT; k++) counts[k] += b->eps[w].counts[k], events += b->eps[w].counts[k];
+    }
+    for (int s = 0; s < b->n; s++) abs_res += T->credited[s] ? fabs(T->adv[(size_t)s * T->A]) : 0.0;
+    double mbs = us->minibatches ? us->minibatches : 1;
+    char buf[4096];
+    int at = snprintf(buf, sizeof buf,
+                      "{\"iter\": %d, \"sim_steps\": %ld, \"wall_s\": %.3f, \"steps_per_s\": %.1f, \"states\": %d, "
+                      "\"mean_return\": %.6g, \"events\": %d, \"proxy_residual_corr\": %.6g, \"credited\": %d, "
+                      "\"mean_abs_adv_res\": %.6g, \"valid_groups\": %d, \"kl_teacher_student\": %.6g, "
+                      "\"kl_student_teacher\": %.6g, \"clip_frac\": %.6g, \"dual_clip_frac\": %.6g, \"entropy\": %.6g, "
+                      "\"loss\": %.6g, \"lr\": %.6g, \"rho_dev_first\": %.3g, \"value_loss\": %.6g",
+                      T->iter, T->sim_steps, T->wall_s, b->sim_steps / fmax(roll_s, 1e-9), b->n, ret, events,
+                      isfinite(corr) ? corr : 0.0, n_res, n_res ? abs_res / n_res : 0.0, n_groups, us->kl_ts / mbs,
+                      us->kl_st / mbs, us->stats.n ? (double)us->stats.n_clipped / us->stats.n : 0.0,
+                      us->stats.n ? (double)us->stats.n_dual / us->stats.n : 0.0, us->entropy / mbs, us->loss / mbs,
+                      lr, us->rho_dev_first, us->value_loss / mbs);
+    for (int k = 0; k < CEV_KIND_COUNT && at < (int)sizeof buf - 64; k++)
+        at += snprintf(buf + at, sizeof buf - (size_t)at, ", \"ev_%s\": %d", credit_event_name((CreditEventKind)k), counts[k]);
+    snprintf(buf + at, sizeof buf - (size_t)at, "}");
+    jsonl_write_text(log, buf, NULL);
+}
+
+int finetune_run(const FtConfig *cfg, int resume, FtProgressFn progress, void *ctx, FtReport *rep, Err *e) {
+    Trainer T;
+    memset(&T, 0, sizeof T);
+    memset(rep, 0, sizeof *rep);
+    T.cfg = *cfg;
+    if (mkdir(cfg->run_dir, 0755) && errno != EEXIST) return err_set(e, "cannot create run directory %s: %m", cfg->run_dir);
+    uint64_t hash = config_hash(finetune_schema(), cfg);
+    JsonlLog *log = NULL;
+    int rc = -1, cap = cfg->worlds > cfg->minibatch ? cfg->worlds : cfg->minibatch;
+    char path[1200];
+    if (!(T.pol = policy_load(cfg->policy, cap, cfg->group + 1, e)) || !(T.teacher = policy_clone(T.pol, e)) ||
+        trainer_alloc(&T, e))
+        goto done;
+    NnAdamWConfig ac = nn_adamw_defaults();
+    ac.weight_decay = cfg->weight_decay;
+    if (nn_adamw_create(&T.opt, policy_params(T.pol), ac, e)) goto done;
+    if (cfg->method == METHOD_PPO && !(T.value = ft_value_create((uint64_t)cfg->seed * 7919u + 1u, cfg->minibatch, e))) goto done;
+    if (resume) {
+        int r = resume_checkpoint(&T, hash, e);
+        if (r < 0) goto done;
+    }
+    snprintf(path, sizeof path, "%s/config.json", cfg->run_dir);
+    if (config_write_json(finetune_schema(), cfg, path, e)) goto done;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", cfg->run_dir);
+    if (!(log = jsonl_open(path, "iter", T.iter > 0 ? T.iter - 1 : -1, e))) goto done;
+    while (T.sim_steps < cfg->steps) {
+        double t0 = omp_get_wtime();
+        Rng rng;
+        rng_seed(&rng, (uint64_t)cfg->seed, 0x46540000ULL + (uint64_t)T.iter);
+        if (ft_rollout(&T.cfg, T.pol, (uint64_t)T.iter, &rng, &T.batch, e)) goto done;
+        double roll_s = omp_get_wtime() - t0;
+        memset(T.adv, 0, (size_t)T.batch.n * T.A * sizeof *T.adv);
+        memset(T.valid, 0, (size_t)T.batch.n * T.A);
+        memset(T.credited, 0, (size_t)T.batch.n);
+        int n_groups = 0, n_res = 0;
+        double corr = NAN;
+        if (cfg->method == METHOD_PPO) {
+            ppo_advantages(&T);
+        } else {
+            if (cfg->method == METHOD_GRPO_CL || cfg->proxy) n_groups = proxy_advantages(&T);
+            if (cfg->method == METHOD_CRAFT) {
+                n_res = residual_advantages(&T, &corr);
+                if (!cfg->residual) /* ablation: credited but not trained on */
+                    for (int s = 0; s < T.batch.n; s++) T.valid[(size_t)s * T.A] = 0;
+            }
+        }
+        float lr = fmaxf(cfg->lr_min, cfg->lr * powf(0.9f, (float)T.iter));
+        UpdateStats us;
+        if (T.batch.n > 0 && update(&T, &rng, lr, &us, e)) goto done;
+        T.sim_steps += T.batch.sim_steps;
+        T.wall_s += omp_get_wtime() - t0;
+        metrics_line(&T, &us, corr, n_res, n_groups, lr, roll_s, log);
+        T.iter++;
+        if (T.iter % cfg->checkpoint_every == 0 && write_checkpoint(&T, hash, e)) goto done;
+        if (progress) {
+            FtProgress p = {.iter = T.iter, .sim_steps = T.sim_steps, .budget = cfg->steps, .wall_s = T.wall_s,
+                            .steps_per_s = T.batch.sim_steps / fmax(roll_s, 1e-9), .kl = (float)(us.kl_st / fmax(us.minibatches, 1))};
+            for (int w = 0; w < cfg->worlds; w++) {
+                p.mean_return += T.batch.eps[w].ret / cfg->worlds;
+                for (int k = 0; k < CEV_KIND_COUNT; k++) p.events += T.batch.eps[w].counts[k];
+            }
+            progress(&p, ctx);
+        }
+    }
+    if (T.iter % cfg->checkpoint_every && write_checkpoint(&T, hash, e)) goto done;
+    snprintf(rep->final_path, sizeof rep->final_path, "%s/final.safetensors", cfg->run_dir);
+    if (policy_save(T.pol, rep->final_path, e)) goto done;
+    jsonl_close(log);
+    log = NULL;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", cfg->run_dir);
+    char png[1200];
+    snprintf(png, sizeof png, "%s/curves.png", cfg->run_dir);
+    const char *keys[] = {"mean_return", "kl_student_teacher", "mean_abs_adv_res"};
+    Err pe;
+    plot_jsonl_png(path, "sim_steps", keys, 3, png, &pe); /* a plot failure does not fail the run */
+    rep->iterations = T.iter;
+    rep->sim_steps = T.sim_steps;
+    rep->wall_s = T.wall_s;
+    rc = 0;
+done:
+    jsonl_close(log);
+    trainer_free(&T);
+    return rc;
+}

@@ -1,0 +1,297 @@
+/* ft_rollout — one iteration's closed-loop rollouts: B fresh `train` routes stepped in lockstep by
+ * planning step. At every visited state: the observation, the executed action (a sample of π_old),
+ * the proxy group (top-G vocabulary entries or G samples), the counterfactual score of every action
+ * against the configured forecast (or, for grpo-cl, the return of a closed-loop rollout branched
+ * from the state's snapshot), then the executed plan for `replan` world steps and its events.
+ * Worlds are independent and run in parallel; the policy acts on the whole batch at once. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "craft/forecast.h"
+#include "craft/policy_vocab.h"
+#include "craft/scorer.h"
+#include "ft_internal.h"
+
+#define COLLISION_MEMORY_S 5.0f
+#define NEAR_MISS_MEMORY_S 2.0f
+#define PROGRESS_REWARD 0.1f /* per metre of route progress (ppo's dense reward, grpo-cl's branch return) */
+
+int ft_batch_alloc(FtBatch *b, int worlds, int horizon, int group, Err *e) {
+    memset(b, 0, sizeof *b);
+    if (group + 1 > 257) return err_set(e, "finetune: group %d too large (max 256)", group);
+    b->cap_states = worlds * horizon;
+    b->A = group + 1;
+    b->obs = malloc((size_t)b->cap_states * sizeof *b->obs);
+    b->acts = malloc((size_t)b->cap_states * (size_t)b->A * sizeof *b->acts);
+    b->steps = calloc((size_t)b->cap_states, sizeof *b->steps);
+    b->eps = calloc((size_t)worlds, sizeof *b->eps);
+    if (!b->obs || !b->acts || !b->steps || !b->eps) {
+        ft_batch_free(b);
+        return err_set(e, "finetune: out of memory for a batch of %d states", b->cap_states);
+    }
+    return 0;
+}
+
+void ft_batch_free(FtBatch *b) {
+    free(b->obs);
+    free(b->acts);
+    free(b->steps);
+    free(b->eps);
+    memset(b, 0, sizeof *b);
+}
+
+float ft_effective_beta(const FtConfig *c) {
+    return c->method == METHOD_GRPO_CL ? c->grpo_kl : c->method == METHOD_PPO ? 0.0f : c->kl_beta;
+}
+
+float ft_effective_entropy(const FtConfig *c) { return c->method == METHOD_PPO ? c->ppo_entropy : c->entropy_coef; }
+
+/* Per-world rollout state. */
+typedef struct {
+    Scenario *s;
+    Scorer *scorer;
+    Forecast *fc;              /* one shared forecast, or A per-candidate (oracle) */
+    World *scratch;            /* oracle forecasts */
+    WorldSnapshot *snap;
+    ScenarioSnapshot *ssnap;   /* grpo-cl branches */
+    int active;
+    uint8_t prev_off_road, prev_wrong_way, deviated, blocked, done_route;
+    int last_coll_id, last_near_id;
+    float last_coll_t, last_near_t;
+} FtWorld;
+
+static void world_free(FtWorld *w) {
+    scenario_snapshot_destroy(w->ssnap);
+    free(w->snap);
+    world_destroy(w->scratch);
+    free(w->fc);
+    scorer_destroy(w->scorer);
+    scenario_destroy(w->s);
+}
+
+static int world_open(FtWorld *w, const RouteSpec *spec, const FtConfig *cfg, Err *e) {
+    memset(w, 0, sizeof *w);
+    ScenarioOptions so = scenario_default_options();
+    if (!(w->s = scenario_create(spec, &so, e))) return -1;
+    ScorerConfig sc = scorer_default_config();
+    sc.threads = 1;
+    int A = cfg->group + 1, oracle = cfg->proxy_forecaster == FORECAST_ORACLE;
+    if (!(w->scorer = scorer_create(scenario_map(w->s), &sc, e))) return -1;
+    if (!(w->fc = malloc((size_t)(oracle ? A : 1) * sizeof *w->fc))) return err_set(e, "finetune: out of memory");
+    if (oracle) {
+        WorldConfig wc = *world_config(scenario_world(w->s));
+        if (!(w->scratch = world_create(scenario_map(w->s), scenario_route(w->s), &wc, spec->seed, e))) return -1;
+        if (!(w->snap = malloc(sizeof *w->snap))) return err_set(e, "finetune: out of memory");
+    }
+    if (cfg->method == METHOD_GRPO_CL && !(w->ssnap = scenario_snapshot_create(w->s, e))) return -1;
+    w->active = 1;
+    w->last_coll_id = w->last_near_id = -1;
+    w->last_coll_t = w->last_near_t = -1e9f;
+    return 0;
+}
+
+static void add_event(FtEpisode *ep, float t, CreditEventKind k) {
+    ep->counts[k]++;
+    if (ep->n_events < FT_MAX_EVENTS_PER_EP) ep->events[ep->n_events++] = (CreditEvent){.time = t, .kind = (int)k};
+}
+
+/* Maps the tick's ego events onto the credit classes, once per onset (see craft_loss.h). Returns
+ * the reward of the events recorded this tick. */
+static float harvest_events(FtWorld *fw, FtEpisode *ep, const EventRewardTable *tab) {
+    const WorldState *ws = world_state_const(scenario_world(fw->s));
+    float t = (float)ws->time, r = 0.0f;
+    int off = 0, wrong = 0, near = 0, hard = 0;
+    for (int k = 0; k < ws->n_events; k++) {
+        const Event *ev = &ws->events[k];
+        if (ev->actor != 0) continue;
+        CreditEventKind ck = CEV_KIND_COUNT;
+        switch (ev->kind) {
+        case EV_COLLISION:
+            if (ev->value < 0.1f) break; /* a standing ego is never at fault */
+            if (ev->other_id == fw->last_coll_id && t - fw->last_coll_t < COLLISION_MEMORY_S) break;
+            fw->last_coll_id = ev->other_id;
+            fw->last_coll_t = t;
+            ck = ev->other_type == ACTOR_PEDESTRIAN ? CEV_COLLISION_PEDESTRIAN
+                 : ev->other_type == ACTOR_STATIC   ? CEV_COLLISION_STATIC
+                                                    : CEV_COLLISION_VEHICLE;
+            break;
+        case EV_RED_LIGHT: ck = CEV_RED_LIGHT; break;
+        case EV_STOP_SIGN: ck = CEV_STOP_SIGN; break;
+        case EV_NEAR_MISS:
+            near = 1;
+            if (ev->other_id == fw->last_near_id && t - fw->last_near_t < NEAR_MISS_MEMORY_S) break;
+            fw->last_near_id = ev->other_id;
+            fw->last_near_t = t;
+            ck = CEV_NEAR_MISS;
+            break;
+        case EV_OFF_ROAD: off = 1; break;
+        case EV_WRONG_WAY: wrong = 1; break;
+        case EV_OFF_ROUTE:
+            if (!fw->deviated) ck = CEV_ROUTE_DEVIATION;
+            fw->deviated = 1;
+            break;
+        case EV_BLOCKED:
+            if (!fw->blocked) ck = CEV_BLOCKED;
+            fw->blocked = 1;
+            break;
+        case EV_HARD_BRAKE: hard = 1; break;
+        case EV_ROUTE_DONE:
+            if (!fw->done_route) ck = CEV_ROUTE_COMPLETED;
+            fw->done_route = 1;
+            break;
+        default: break;
+        }
+        if (ck != CEV_KIND_COUNT) {
+            add_event(ep, t, ck);
+            r += tab->reward[ck];
+        }
+    }
+    if (off && !fw->prev_off_road) add_event(ep, t, CEV_OFF_ROAD), r += tab->reward[CEV_OFF_ROAD];
+    if (wrong && !fw->prev_wrong_way) add_event(ep, t, CEV_WRONG_WAY), r += tab->reward[CEV_WRONG_WAY];
+    /* a hard brake counts as forced by others when it comes with a near miss (within 1 s) */
+    if (hard && (near || t - fw->last_near_t < 1.0f)) add_event(ep, t, CEV_FORCED_HARD_BRAKE), r += tab->reward[CEV_FORCED_HARD_BRAKE];
+    fw->prev_off_road = (uint8_t)off;
+    fw->prev_wrong_way = (uint8_t)wrong;
+    return r;
+}
+
+/* Executes `plan` for n world steps (or until the route ends); returns the reward collected
+ * (events + progress) and adds the steps executed to *steps. */
+static float execute(FtWorld *fw, FtEpisode *ep, const Traj *plan, int n, const EventRewardTable *tab, long *steps,
+                     int *ended) {
+    World *w = scenario_world(fw->s);
+    float p0 = world_state_const(w)->ego.route_progress, r = 0.0f;
+    world_set_plan(w, plan);
+    *ended = 0;
+    for (int k = 0; k < n && !*ended; k++) {
+        *ended = scenario_step(fw->s, NULL);
+        (*steps)++;
+        r += harvest_events(fw, ep, tab);
+    }
+    return r + PROGRESS_REWARD * (world_state_const(w)->ego.route_progress - p0);
+}
+
+/* grpo-cl: the return of each group member, each rolled out from the same snapshot. */
+static void branch_returns(FtWorld *fw, const FtConfig *cfg, const PolicyAction *acts, int A, float *score,
+                           const EventRewardTable *tab, long *steps) {
+    Err e;
+    scenario_save(fw->s, fw->ssnap, &e);
+    FtWorld saved = *fw;
+    for (int g = 1; g < A; g++) {
+        FtEpisode scratch = {0};
+        int ended;
+        score[g] = execute(fw, &scratch, &acts[g].traj, cfg->branch_horizon, tab, steps, &ended);
+        scenario_load(fw->s, fw->ssnap, &e);
+        *fw = saved;
+    }
+    score[0] = 0.0f;
+}
+
+static void proxy_scores(FtWorld *fw, const FtConfig *cfg, const PolicyAction *acts, int A, float *score) {
+    const World *w = scenario_world_const(fw->s);
+    Traj cands[257];
+    for (int g = 0; g < A; g++) cands[g] = acts[g].traj;
+    Err e;
+    ScoreInput in = {.world = w, .fc = fw->fc, .ep_reference = -1.0f};
+    if (cfg->proxy_forecaster == FORECAST_ORACLE) {
+        world_snapshot(w, fw->snap);
+        for (int g = 0; g < A; g++) forecast_oracle(fw->scratch, fw->snap, &cands[g], &fw->fc[g]);
+        in.fc_per_candidate = 1;
+    } else {
+        forecast_build((ForecastKind)cfg->proxy_forecaster, w, fw->fc, &e);
+    }
+    CandScore out[257];
+    if (scorer_score(fw->scorer, 0, &in, cands, A, out, NULL, &e))
+        for (int g = 0; g < A; g++) out[g].score = 0.0f;
+    for (int g = 0; g < A; g++) score[g] = out[g].score;
+}
+
+/* The executed action and the group of every active world, from one batched policy call each. */
+static int choose_actions(const FtConfig *cfg, Policy *pol, FtBatch *b, int base, int na, Rng *rng,
+                          PolicyAction *tmp, Err *e) {
+    int A = b->A, G = cfg->group;
+    if (policy_act(pol, &b->obs[base], na, rng, 0, tmp, NULL, e)) return -1;
+    for (int k = 0; k < na; k++) b->acts[(size_t)(base + k) * A] = tmp[k];
+    if (policy_config(pol)->family == POLICY_VOCAB) {
+        if (policy_vocab_top_entries(pol, &b->obs[base], na, G, tmp, NULL, e)) return -1;
+        for (int k = 0; k < na; k++)
+            for (int g = 0; g < G; g++) b->acts[(size_t)(base + k) * A + 1 + g] = tmp[k * G + g];
+        return 0;
+    }
+    for (int g = 0; g < G; g++) {
+        if (policy_act(pol, &b->obs[base], na, rng, 0, tmp, NULL, e)) return -1;
+        for (int k = 0; k < na; k++) b->acts[(size_t)(base + k) * A + 1 + g] = tmp[k];
+    }
+    return 0;
+}
+
+int ft_rollout(const FtConfig *cfg, Policy *pol, uint64_t iter, Rng *rng, FtBatch *b, Err *e) {
+    int B = cfg->worlds, A = b->A, rc = 0;
+    RouteSet rs;
+    if (routeset_train(&rs, (uint64_t)cfg->seed * 1000003ULL + iter * (uint64_t)B, B, e)) return -1;
+    FtWorld *fw = calloc((size_t)B, sizeof *fw);
+    PolicyAction *tmp = malloc((size_t)B * (size_t)cfg->group * sizeof *tmp);
+    int *idx = malloc((size_t)B * sizeof *idx);
+    if (!fw || !tmp || !idx) rc = err_set(e, "finetune: out of memory");
+    for (int w = 0; w < B && !rc; w++) rc = world_open(&fw[w], &rs.routes[w], cfg, e);
+    EventRewardTable tab = event_reward_table_default();
+    ObsConfig oc = obs_default_config();
+    oc.with_bev = policy_needs_bev(pol);
+    b->n = 0;
+    b->sim_steps = 0;
+    memset(b->eps, 0, (size_t)B * sizeof *b->eps);
+    int threads = cfg->threads;
+    for (int t = 0; t < cfg->horizon && !rc; t++) {
+        int na = 0;
+        for (int w = 0; w < B; w++)
+            if (fw[w].active) idx[na++] = w;
+        if (!na) break;
+        int base = b->n, fail = 0;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int k = 0; k < na; k++) {
+            Err le;
+            if (obs_encode(scenario_world(fw[idx[k]].s), &oc, &b->obs[base + k], &le)) fail = 1;
+        }
+        if (fail) {
+            rc = err_set(e, "finetune: observation encoding failed");
+            break;
+        }
+        if ((rc = choose_actions(cfg, pol, b, base, na, rng, tmp, e))) break;
+        long steps[256] = {0};
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (int k = 0; k < na; k++) {
+            int w = idx[k];
+            FtStep *st = &b->steps[base + k];
+            const PolicyAction *acts = &b->acts[(size_t)(base + k) * A];
+            st->world = w;
+            st->t = t;
+            st->time = (float)world_state_const(scenario_world(fw[w].s))->time;
+            if (cfg->method == METHOD_GRPO_CL) branch_returns(&fw[w], cfg, acts, A, st->score, &tab, &steps[k % 256]);
+            else if (cfg->method != METHOD_PPO) proxy_scores(&fw[w], cfg, acts, A, st->score);
+            int ended;
+            st->reward = execute(&fw[w], &b->eps[w], &acts[0].traj, cfg->replan, &tab, &steps[k % 256], &ended);
+            st->done = (uint8_t)ended;
+            b->eps[w].steps++;
+            if (ended) fw[w].active = 0;
+        }
+        for (int k = 0; k < 256; k++) b->sim_steps += steps[k];
+        b->n += na;
+    }
+    for (int w = 0; w < B && fw; w++) {
+        if (fw[w].s) {
+            const World *wd = scenario_world_const(fw[w].s);
+            FtEpisode *ep = &b->eps[w];
+            ep->progress = world_state_const(wd)->ego.route_progress;
+            ep->route_length = scenario_route(fw[w].s)->length;
+            ep->ended = !fw[w].active;
+            ep->ret = ep->progress / fmaxf(ep->route_length, 1.0f);
+            for (int k = 0; k < CEV_KIND_COUNT; k++) ep->ret += (float)ep->counts[k] * tab.reward[k];
+        }
+        world_free(&fw[w]);
+    }
+    free(fw);
+    free(tmp);
+    free(idx);
+    routeset_free(&rs);
+    return rc;
+}
