@@ -183,6 +183,7 @@ Test(policy_hier, density_entropy_kl_exact) {
 
 Test(policy_hier, sampling_matches_density) {
     enum { B = 64, ROUNDS = 250 };
+    hv_single_thread();
     Policy *p = make_hier(16, B, 1, 11);
     NnParams *ps = policy_params(p);
     int ls_id = nn_params_find(ps, "hier.log_std");
@@ -326,6 +327,7 @@ Test(policy_hier, rejects_bad_input) {
  * the scene (ego speed, command); 300 AdamW steps on −mean log π. */
 Test(policy_hier, imitation_reduces_nll) {
     enum { N = 6, STEPS = 300 };
+    hv_single_thread();
     Policy *p = make_hier(32, N, 1, 51);
     Obs obs[N];
     make_obs(obs, N, 52);

@@ -9,8 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <omp.h>
 #include "craft/policy.h"
 #include "craft/rng.h"
+
+/* Tests that run thousands of tiny forwards pin OpenMP to one thread: the runner already keeps both
+ * cores busy (--jobs 2), and a parallel region whose second thread is descheduled waits a scheduler
+ * tick — 10x slower for these sizes. Thread-count independence is tested separately (1 vs 2). */
+static inline void hv_single_thread(void) { omp_set_num_threads(1); }
 
 /* A plausible scene: a route curving gently ahead, about half the agents and polylines valid,
  * random one-hot types/kinds, a random command, a sparse BEV and an instruction of 3-8 tokens. */

@@ -169,7 +169,8 @@ Test(policy_vla, density_entropy_kl_exact) { check_exact(0); }
 Test(policy_vla, density_entropy_kl_exact_decision_only) { check_exact(1); }
 
 Test(policy_vla, sampling_matches_density) {
-    enum { B = 64, ROUNDS = 80, H = 4 };
+    enum { B = 64, ROUNDS = 30, H = 4 };
+    hv_single_thread();
     Policy *p = make_vla(16, H, B, 1, 0, 11);
     hv_perturb(p, 0.3f, 12); /* spread the distributions */
     Obs *obs = malloc(B * sizeof *obs);
@@ -180,7 +181,7 @@ Test(policy_vla, sampling_matches_density) {
     long dcount[VLA_DEC_COUNT] = {0}, acount[VLA_ACT_VOCAB] = {0}, nd = 0;
     Rng r;
     rng_seed(&r, 14, 0);
-    /* the decision distribution and, for decision 0's... the modal decision's first-token distribution */
+    /* the decision distribution, and the first action token's distribution given the modal decision */
     cr_assert_eq(policy_act(p, obs, 1, NULL, 1, acts, NULL, &e), 0, "%s", e.msg);
     PolicyAction mode = acts[0];
     cr_assert_eq(policy_evaluate(p, obs, 1, &mode, 1, NULL, NULL, &e), 0, "%s", e.msg);
@@ -199,6 +200,7 @@ Test(policy_vla, sampling_matches_density) {
         double sd = sqrt(pd[d] * (1.0 - pd[d]) / N);
         cr_assert_float_eq(dcount[d] / N, pd[d], 4.5 * sd + 1e-4, "decision %d: %g vs %g", d, dcount[d] / N, pd[d]);
     }
+    cr_log_info("vla sampling: %ld of %g samples took the modal decision", nd, N);
     cr_assert_gt(nd, 300);
     for (int a = 0; a < VLA_ACT_VOCAB; a++) {
         double sd = sqrt(pa[a] * (1.0 - pa[a]) / nd);
@@ -212,6 +214,7 @@ Test(policy_vla, sampling_matches_density) {
 
 static void check_gradients(int dec_only) {
     enum { B = 2, G = 2, H = 3 };
+    hv_single_thread();
     Policy *p = make_vla(16, H, B, G, dec_only, 21);
     hv_perturb(p, 0.1f, 22);
     Obs obs[B];
@@ -274,6 +277,14 @@ Test(policy_vla, rejects_bad_input) {
     cr_assert_eq(policy_evaluate(p, obs, 1, &bad, 1, NULL, NULL, &e), -1);
     bad = a, bad.tokens[0] = bad.index = VLA_DEC_COUNT;
     cr_assert_eq(policy_evaluate(p, obs, 1, &bad, 1, NULL, NULL, &e), -1);
+    /* a decision-only policy has no action-token factors: no KL against a full one */
+    Policy *q = make_vla(16, TRAJ_MAX, 2, 1, 1, 41);
+    float kl[1];
+    cr_assert_eq(policy_evaluate(q, obs, 1, &a, 1, NULL, NULL, &e), 0, "%s", e.msg);
+    cr_assert_eq(policy_evaluate(p, obs, 1, &a, 1, NULL, NULL, &e), 0, "%s", e.msg);
+    cr_assert_eq(policy_kl(p, q, kl, &e), -1);
+    cr_assert(strstr(e.msg, "decision_only"), "%s", e.msg);
+    policy_destroy(q);
     obs[0].instr[1] = VLA_INSTR_VOCAB;
     cr_assert_eq(policy_evaluate(p, obs, 1, &a, 1, NULL, NULL, &e), -1);
     cr_assert(strstr(e.msg, "instruction"), "%s", e.msg);
@@ -284,10 +295,11 @@ Test(policy_vla, rejects_bad_input) {
 }
 
 /* Imitation: 6 synthetic scenes whose expert (an arc at the ego speed, curvature from the command)
- * and behaviour label differ; 300 AdamW steps of teacher-forced cross-entropy (−mean log π). */
+ * and behaviour label differ; 150 AdamW steps of teacher-forced cross-entropy (−mean log π). */
 Test(policy_vla, imitation_reduces_nll) {
-    enum { N = 6, STEPS = 300 };
-    Policy *p = make_vla(32, TRAJ_MAX, N, 1, 0, 51);
+    enum { N = 6, STEPS = 150 };
+    hv_single_thread();
+    Policy *p = make_vla(16, TRAJ_MAX, N, 1, 0, 51);
     Obs obs[N];
     make_obs(obs, N, 52);
     PolicyAction acts[N];

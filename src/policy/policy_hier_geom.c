@@ -107,8 +107,8 @@ void hier_encode(const Traj *expert, int H, float *cont) {
     int n = expert->n < TRAJ_MAX ? expert->n : TRAJ_MAX;
     for (int i = 0; i < n; i++) xy[2 * i] = expert->x[i], xy[2 * i + 1] = expert->y[i];
     Path path;
-    path_build(&path, xy, n, n > 0 ? expert->heading[n - 1] : 0.0f);
-    if (path.n > 1) path.end_heading = expert->heading[n - 1]; /* extrapolate along the final heading */
+    path_build(&path, xy, n, 0.0f);
+    path.end_heading = expert->heading[n - 1]; /* extrapolate along the final heading, not the last chord */
     float h;
     for (int k = 0; k < HIER_NS; k++) path_at(&path, HIER_DS * (float)(k + 1), &cont[2 * k], &cont[2 * k + 1], &h);
     for (int i = 0; i < H; i++) cont[2 * HIER_NS + 2 * i] = expert->x[i], cont[2 * HIER_NS + 2 * i + 1] = expert->y[i];

@@ -338,8 +338,15 @@ static int vla_evaluate(Policy *p, const Obs *obs, int B, const PolicyAction *ac
     return 0;
 }
 
+/* Both policies must have the same token factors (a decision-only policy has no action distributions). */
+static int same_factors(const Policy *p, const Policy *q, Err *e) {
+    if (p->cfg.vla_decision_only != q->cfg.vla_decision_only || p->cfg.horizon != q->cfg.horizon)
+        return err_set(e, "vla: the two policies differ in vla_decision_only or horizon");
+    return 0;
+}
+
 static int vla_kl(const Policy *p, const Policy *q, float *out, Err *e) {
-    (void)e;
+    if (same_factors(p, q, e)) return -1;
     const VlaFam *fp = p->fam, *fq = q->fam;
     int B = p->cached_B, G = p->cached_G, H = fp->H;
     nn_categorical_kl_forward(out, fp->logp_dec, fq->logp_dec, B, ND);
@@ -403,7 +410,7 @@ static void input_grads(VlaFam *f, NnParams *ps, const float *dx, int R, int G, 
 }
 
 static int vla_backward(Policy *p, const PolicyLossGrad *g, Err *e) {
-    (void)e;
+    if (g->teacher && same_factors(p, g->teacher, e)) return -1;
     VlaFam *f = p->fam;
     NnParams *ps = &p->params;
     int B = p->cached_B, G = p->cached_G, H = f->H, C = f->C;
