@@ -205,7 +205,8 @@ static void encode_scene(VlaFam *f, const NnParams *ps, const Obs *obs, int B) {
         memcpy(f->prefix + ((size_t)b * P_LEN + P_LEN - 1) * C, f->ego_out + (size_t)b * C, C * sizeof(float));
 }
 
-/* Row of a transformer input: the state's scene prefix, then `extra` tokens, plus positions. */
+/* Completes one transformer input row whose tokens after the prefix are already in place: copies the
+ * state's scene prefix in front, adds the position embeddings, sets the key mask (instruction padding). */
 static void build_row(const VlaFam *f, const NnParams *ps, float *x, uint8_t *mask, int b, int T) {
     int C = f->C;
     memcpy(x, f->prefix + (size_t)b * P_LEN * C, (size_t)P_LEN * C * sizeof(float));
