@@ -59,7 +59,7 @@ static DatasetRecord *make_records(int n) {
         d->obs.command = i % CMD_COUNT;
         if (i == 2) {
             d->obs.has_bev = 1;
-            for (size_t k = 0; k < sizeof d->obs.bev / sizeof(float); k++) d->obs.bev[k] = (float)(rng_u32(&r) & 1);
+            for (size_t k = 0; k < sizeof d->obs.bev; k++) d->obs.bev[k] = (uint8_t)(rng_u32(&r) & 1);
             for (int k = 0; k < OBS_INSTR_LEN; k++) d->obs.instr[k] = (int32_t)rng_below(&r, 50);
         }
         d->expert.n = TRAJ_MAX;

@@ -47,7 +47,8 @@ static inline void hv_fill_obs(Obs *o, Rng *r) {
     }
     o->command = (int32_t)rng_below(r, CMD_COUNT);
     o->has_bev = 1;
-    for (int i = 0; i < OBS_BEV_CH * OBS_BEV * OBS_BEV; i++) o->bev[i] = rng_uniform(r) < 0.2f ? rng_uniform(r) : 0.0f;
+    for (int i = 0; i < OBS_BEV_CH * OBS_BEV * OBS_BEV; i++) if (rng_uniform(r) < 0.2f) o->bev[i] = rng_uniform(r) > 0.0f; /* two draws per set cell, as when */
+        else o->bev[i] = 0;                                            /* the raster held floats */
     int n = 3 + (int)rng_below(r, OBS_INSTR_LEN - 2);
     for (int i = 0; i < n; i++) o->instr[i] = 1 + (int32_t)rng_below(r, 30);
 }

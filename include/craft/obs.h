@@ -54,7 +54,7 @@ typedef struct {
     float map_meta[OBS_MAP_POLYS * OBS_MAP_META_DIM];
     int32_t command;           /* NavCommand */
     int32_t has_bev;           /* bev/instr filled (VLA family) */
-    float bev[OBS_BEV_CH * OBS_BEV * OBS_BEV];     /* channel-major */
+    uint8_t bev[OBS_BEV_CH * OBS_BEV * OBS_BEV];   /* channel-major occupancy, 0 or 1 (bytes: an Obs stays ~30 KB) */
     int32_t instr[OBS_INSTR_LEN];                  /* token ids, 0 = padding */
 } Obs;
 

@@ -14,7 +14,7 @@ enum { CH_DRIVABLE, CH_LANE_LINES, CH_ROUTE, CH_VEHICLES, CH_PEDESTRIANS, CH_RED
 #define LINE_RADIUS 0.3f          /* m: lines cover the cells they pass within ~one half cell of */
 #define ROUTE_RADIUS 1.0f
 
-static inline float *bev_ch(Obs *o, int ch) { return &o->bev[ch * OBS_BEV * OBS_BEV]; }
+static inline uint8_t *bev_ch(Obs *o, int ch) { return &o->bev[ch * OBS_BEV * OBS_BEV]; }
 static inline float cell_x(int ix) { return ((float)(ix - BEV_ORIGIN_X) + 0.5f) * OBS_BEV_CELL; }
 static inline float cell_y(int iy) { return ((float)(iy - BEV_ORIGIN_Y) + 0.5f) * OBS_BEV_CELL; }
 
@@ -26,7 +26,7 @@ static void cell_range(float lo, float hi, int origin, int *a, int *b) {
 }
 
 /* Cells within r of the ego-frame segment a-b take max(cell, value). */
-static void stamp_capsule(float *ch, float ax, float ay, float bx, float by, float r, float value) {
+static void stamp_capsule(uint8_t *ch, float ax, float ay, float bx, float by, float r, float value) {
     int i0, i1, j0, j1;
     cell_range(fminf(ax, bx) - r, fmaxf(ax, bx) + r, BEV_ORIGIN_X, &i0, &i1);
     cell_range(fminf(ay, by) - r, fmaxf(ay, by) + r, BEV_ORIGIN_Y, &j0, &j1);
@@ -36,13 +36,13 @@ static void stamp_capsule(float *ch, float ax, float ay, float bx, float by, flo
             float px = cell_x(i) - ax, py = cell_y(j) - ay;
             float t = len2 > 0 ? fminf(fmaxf((px * ex + py * ey) / len2, 0.0f), 1.0f) : 0.0f;
             float qx = px - t * ex, qy = py - t * ey;
-            float *c = &ch[i * OBS_BEV + j];
-            if (qx * qx + qy * qy <= r2 && *c < value) *c = value;
+            uint8_t *c = &ch[i * OBS_BEV + j];
+            if (qx * qx + qy * qy <= r2 && *c < (uint8_t)value) *c = (uint8_t)value;
         }
 }
 
 /* Cells whose centre lies inside the ego-frame oriented box. */
-static void stamp_box(float *ch, float cx, float cy, float h, float half_len, float half_wid) {
+static void stamp_box(uint8_t *ch, float cx, float cy, float h, float half_len, float half_wid) {
     float c = cosf(h), s = sinf(h), ext = fabsf(c) * half_len + fabsf(s) * half_wid,
           eyt = fabsf(s) * half_len + fabsf(c) * half_wid;
     int i0, i1, j0, j1;
@@ -52,7 +52,7 @@ static void stamp_box(float *ch, float cx, float cy, float h, float half_len, fl
         for (int j = j0; j <= j1; j++) {
             float dx = cell_x(i) - cx, dy = cell_y(j) - cy;
             float u = c * dx + s * dy, v = -s * dx + c * dy;
-            if (fabsf(u) <= half_len && fabsf(v) <= half_wid) ch[i * OBS_BEV + j] = 1.0f;
+            if (fabsf(u) <= half_len && fabsf(v) <= half_wid) ch[i * OBS_BEV + j] = 1;
         }
 }
 
@@ -68,7 +68,7 @@ static int lane_in_reach(const ObsFrame *f, const Lane *l, float margin) {
 }
 
 /* Centreline (offset = 0) or a boundary (offset = ±width/2, + = left) of a lane, segment by segment. */
-static void stamp_lane(const ObsFrame *f, float *ch, int lane, float offset, float r, float value) {
+static void stamp_lane(const ObsFrame *f, uint8_t *ch, int lane, float offset, float r, float value) {
     const Lane *l = &f->m->lanes[lane];
     const LanePoint *p = &f->m->points[l->first_point];
     float px = 0, py = 0;

@@ -182,7 +182,8 @@ static void encode_scene(VlaFam *f, const NnParams *ps, const Obs *obs, int B) {
     static const float EGO_SCALE[OBS_EGO_DIM] = {0.1f, 0.3f, 0.3f, 1, 1, 0.1f, 1, 1};
     int C = f->C;
     size_t bev_n = (size_t)OBS_BEV_CH * OBS_BEV * OBS_BEV;
-    for (int b = 0; b < B; b++) memcpy(f->bev + b * bev_n, obs[b].bev, bev_n * sizeof(float));
+    for (int b = 0; b < B; b++) /* occupancy bytes -> the conv encoder's floats */
+        for (size_t i = 0; i < bev_n; i++) f->bev[b * bev_n + i] = (float)obs[b].bev[i];
     for (int l = 0; l < N_CONV; l++) {
         ConvLayer L = conv_layer(f, l);
         for (int b = 0; b < B; b++)
