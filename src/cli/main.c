@@ -12,6 +12,7 @@ static const Command COMMANDS[] = {
     {"routes", cmd_routes, "list route selections; write / check the canonical eval220 and val220 files"},
     {"collect", cmd_collect, "record expert demonstrations on training routes into a dataset file"},
     {"pretrain", cmd_pretrain, "imitation pre-training of a policy family on demonstrations"},
+    {"finetune", cmd_finetune, "closed-loop fine-tuning with CRAFT or a baseline (ppo, grpo-cl, cf)"},
     {"render", cmd_render, "draw the demo scene top-down: animated GIF/MP4, PNG, or a PNG per frame"},
     {"plot", cmd_plot, "line chart (PNG) of chosen keys of a JSONL log against an x key"},
     {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},

@@ -24,7 +24,7 @@ typedef struct {
     FtBatch batch;
     int A, M;                    /* actions per state; minibatch capacity */
     /* per-iteration arrays, sized for the batch */
-    float *adv, *logp_old, *logp, *dlogp, *ent, *dent, *kl_a, *kl_b, *credit, *values, *returns;
+    float *adv, *logp_old, *logp, *logp_teacher, *dlogp, *ent, *dent, *kl_a, *kl_b, *credit, *values, *returns;
     uint8_t *valid, *credited, *done;
     int *order;
     Obs *mb_obs;
@@ -47,7 +47,7 @@ static int trainer_alloc(Trainer *T, Err *e) {
     if (ft_batch_alloc(&T->batch, c->worlds, c->horizon, c->group, e)) return -1;
 #define ALLOC(p, count) ((p) = calloc((count) ? (count) : 1, sizeof *(p)))
     size_t mna = (size_t)T->M * (size_t)T->A;
-    if (!ALLOC(T->adv, na) || !ALLOC(T->logp_old, na) || !ALLOC(T->logp, mna) || !ALLOC(T->dlogp, mna) ||
+    if (!ALLOC(T->adv, na) || !ALLOC(T->logp_old, na) || !ALLOC(T->logp, mna) || !ALLOC(T->logp_teacher, mna) || !ALLOC(T->dlogp, mna) ||
         !ALLOC(T->ent, T->M) || !ALLOC(T->dent, T->M) || !ALLOC(T->kl_a, T->M) || !ALLOC(T->kl_b, T->M) ||
         !ALLOC(T->credit, n) || !ALLOC(T->values, n) || !ALLOC(T->returns, n) || !ALLOC(T->valid, na) ||
         !ALLOC(T->credited, n) || !ALLOC(T->done, n) || !ALLOC(T->order, n) || !ALLOC(T->mb_obs, T->M) ||
@@ -60,7 +60,7 @@ static int trainer_alloc(Trainer *T, Err *e) {
 
 static void trainer_free(Trainer *T) {
     ft_batch_free(&T->batch);
-    void *bufs[] = {T->adv, T->logp_old, T->logp, T->dlogp, T->ent, T->dent, T->kl_a, T->kl_b, T->credit,
+    void *bufs[] = {T->adv, T->logp_old, T->logp, T->logp_teacher, T->dlogp, T->ent, T->dent, T->kl_a, T->kl_b, T->credit,
                     T->values, T->returns, T->valid, T->credited, T->done, T->order, T->mb_obs, T->mb_acts,
                     T->mb_adv, T->mb_old, T->mb_target, T->mb_valid};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
@@ -221,14 +221,13 @@ static int update(Trainer *T, Rng *rng, float lr, UpdateStats *us, Err *e) {
             for (int k = 0; k < mb; k++) T->dent[k] = -eta / (float)mb;
             const Policy *teacher = NULL;
             if (beta > 0.0f) {
-                if (policy_evaluate(T->teacher, T->mb_obs, mb, T->mb_acts, A, T->mb_target, NULL, e) ||
+                if (policy_evaluate(T->teacher, T->mb_obs, mb, T->mb_acts, A, T->logp_teacher, NULL, e) ||
                     policy_kl(T->teacher, T->pol, T->kl_a, e) || policy_kl(T->pol, T->teacher, T->kl_b, e))
                     return -1;
                 craft_kl_weights(c->kl_alpha, beta, 1.0f / (float)mb, &w_ts, &w_st);
                 loss += craft_kl_asym(c->kl_alpha, beta, T->kl_a, T->kl_b, mb);
                 for (int k = 0; k < mb; k++) us->kl_ts += T->kl_a[k] / mb, us->kl_st += T->kl_b[k] / mb;
                 teacher = T->teacher;
-                gather(T, &T->order[at], mb); /* mb_target held the teacher's log π */
             }
             double ent = 0.0;
             for (int k = 0; k < mb; k++) ent += T->ent[k] / mb;
@@ -245,8 +244,7 @@ static int update(Trainer *T, Rng *rng, float lr, UpdateStats *us, Err *e) {
             us->entropy += ent;
             us->minibatches++;
         }
-    if (c->teacher == TEACHER_EMA && beta > 0.0f) nn_ema_update(policy_params(T->teacher), policy_params(T->pol), c->ema_tau);
-    else if (c->teacher == TEACHER_EMA) nn_ema_update(policy_params(T->teacher), policy_params(T->pol), c->ema_tau);
+    if (c->teacher == TEACHER_EMA) nn_ema_update(policy_params(T->teacher), policy_params(T->pol), c->ema_tau);
     return 0;
 }
 
