@@ -12,12 +12,14 @@
  * the oncoming lane (offered only when the oncoming gap is long enough) is not multiplied by DDC:
  * Bench2Drive expects that manoeuvre. PDM's ±1 m nudges pay a small penalty so that they are
  * taken only when they help. In the last END_ZONE_M of the route DAC is waived (the route ends at
- * the map's edge, the bumper may leave it before the episode ends). Ties go to the larger progress (near the route's end every
+ * the map's edge, the bumper may leave it before the episode ends), and on the centre path a DAC
+ * failure costs only a factor CENTRE_DAC_FACTOR (see selection_scores). Ties go to the larger progress (near the route's end every
  * candidate's EP is 1), then to the lowest index; when every candidate fails, the one whose
  * at-fault collision comes latest, then the lowest index (a hard stop on the centreline). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include "craft/geom.h"
 #include "expert_internal.h"
 
@@ -25,6 +27,9 @@
 #define SCORE_TIE 1e-4f
 #define EP_FLOOR_M 5.0f
 #define END_ZONE_M 12.0f
+#define CENTRE_DAC_FACTOR 0.9f
+
+static int is_centre_path(const LatPath *p) { return p->d1 == 0.0f && p->d2 == 0.0f && !p->oncoming; }
 
 ExpertConfig expert_default_config(void) {
     return (ExpertConfig){.replan_every = 2, .aggregate = SCORE_PDMS_B2D, .forecast = FORECAST_ORACLE};
@@ -133,6 +138,10 @@ static void selection_scores(Expert *x) {
         /* routes end at the map's edge and the episode ends when the centre gets there: in the
          * last metres the bumper's leaving the map is no drivable-area failure */
         float dac = x->route->length - x->s0 < END_ZONE_M ? 1.0f : o->dac;
+        /* the route's own lanes are drivable: on the centre path a DAC failure is a box corner
+         * clipping the painted lane edge in a tight turn (the tracker cuts it slightly), which
+         * the simulator does not count (its off-road test is the centre); a mild penalty only */
+        if (dac == 0.0f && is_centre_path(p)) dac = CENTRE_DAC_FACTOR;
         mult[i] = o->nc * dac * o->tlc * (p->oncoming ? 1.0f : o->ddc);
         if (x->cfg.aggregate == SCORE_PDMS) mult[i] = o->nc * o->dac;
         q = fmaxf(q, o->progress * mult[i]);
@@ -200,6 +209,12 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, NULL, e)) return -1;
     selection_scores(x);
     int best = select_best(x);
+    if (getenv("EXPERT_DEBUG")) { /* TEMP */
+        fprintf(stderr, "t=%.1f s0 %.1f d0 %.2f v %.2f jgap %.1f jv %.1f lines %d(%.1f,%d) paths %d best %d choice %.3f prog %.1f [",
+            world_state_const(w)->time, x->s0, x->d0, x->v0, x->junction_gap, x->junction_v, x->n_lines, x->n_lines ? x->line_s[0] : 0.0f, x->n_lines ? x->line_light[0] : 0, x->n_paths, best, x->choice[best], x->scores[best].progress);
+        for (int i = 0; i < 6; i++) fprintf(stderr, " %.2f/%.1f(%.0f%.0f%.0f%.0f f%d)", x->choice[i], x->scores[i].progress, x->scores[i].nc, x->scores[i].dac, x->scores[i].ddc, x->scores[i].tlc, x->scores[i].fault_step);
+        fprintf(stderr, "]\n");
+    }
     update_pass(x, &x->paths[x->cand_path[best]]);
     *out = x->cands[best];
     if (chosen) { *chosen = x->scores[best]; chosen->score = x->choice[best]; }
