@@ -105,7 +105,10 @@ static int make_forecast(Expert *x, const World *w, Err *e) {
 /* Every forecast actor near the route in route coordinates, with its heading relative to it. */
 static void project_agents(Expert *x, const Actor *ego) {
     const Route *r = x->route;
+    const WorldState *st = world_state_const(x->branch);
     for (int a = 0; a < x->fc.n_agents; a++) {
+        const Actor *b = &st->actors[x->fc.actor[a]];
+        x->agent_static[a] = b->type != ACTOR_PEDESTRIAN && (b->driver == DRIVER_STATIC || (b->flags & AF_CRASHED));
         int h = x->hint;
         for (int t = 0; t < FORECAST_STEPS; t++) {
             const ForecastPose *p = &x->fc.pose[t][a];

@@ -11,6 +11,7 @@
 #define EXPERT_MAX_PATHS (EXPERT_MAX_CANDS / EXPERT_N_SPEEDS)
 #define EXPERT_LOOK_M 160.0f      /* route metres ahead considered */
 #define EXPERT_MAX_LINES 8
+#define EXPERT_STATIC_STANDOFF 5.0f /* extra standstill gap behind static obstacles: room to pull out */
 
 /* A lateral offset from the route centreline (+ = left) as a function of route metres ds from the
  * start: blends d0 → d1 over [0, blend1], holds d1 until hold_end, blends d1 → d2 over blend2. */
@@ -55,6 +56,7 @@ struct Expert {
     float proj_s[FORECAST_STEPS][WORLD_MAX_ACTORS], proj_d[FORECAST_STEPS][WORLD_MAX_ACTORS];
     float proj_ch[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* cos of the heading relative to the route */
     float proj_sh[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* |sin| of it */
+    uint8_t agent_static[WORLD_MAX_ACTORS]; /* parked car, cone, crashed vehicle (passable obstacles) */
 };
 
 float expert_lat_at(const LatPath *p, float ds);

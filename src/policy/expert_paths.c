@@ -14,12 +14,6 @@
 #define ONCOMING_MARGIN_S 3.0f    /* the oncoming lane must stay free this much longer than the pass */
 #define ONCOMING_MARGIN_M 15.0f   /* ... and oncoming vehicles must still be this far beyond its end */
 
-static int is_static_obstacle(const World *w, int actor) {
-    const Actor *a = &world_state_const(w)->actors[actor];
-    if (a->type == ACTOR_PEDESTRIAN) return 0;
-    return a->driver == DRIVER_STATIC || (a->flags & AF_CRASHED);
-}
-
 /* Footprint extents of forecast agent a at time index t: across and along the route. */
 static void extents(const Expert *x, int a, int t, float *lat, float *lon) {
     float ch = fabsf(x->proj_ch[t][a]), sh = x->proj_sh[t][a];
@@ -29,9 +23,9 @@ static void extents(const Expert *x, int a, int t, float *lat, float *lon) {
 
 /* The nearest run of static obstacles in the ego's lane ahead (obstacles less than 6 m apart are
  * one run, as a line of cones is). */
-static int in_lane_obstacle(const Expert *x, const World *w, int a, float hw, float *sb, float *se, float *dl, float *dr) {
+static int in_lane_obstacle(const Expert *x, int a, float hw, float *sb, float *se, float *dl, float *dr) {
     float sa = x->proj_s[0][a], da = x->proj_d[0][a];
-    if (!isfinite(sa) || sa <= x->s0 || sa > x->s0 + BLOCK_LOOK_M || !is_static_obstacle(w, x->fc.actor[a])) return 0;
+    if (!isfinite(sa) || sa <= x->s0 || sa > x->s0 + BLOCK_LOOK_M || !x->agent_static[a]) return 0;
     float lat, lon;
     extents(x, a, 0, &lat, &lon);
     if (fabsf(da) > hw + lat + 0.3f) return 0; /* not in the ego's lane */
@@ -39,15 +33,15 @@ static int in_lane_obstacle(const Expert *x, const World *w, int a, float hw, fl
     return 1;
 }
 
-static Blocker find_blocker(const Expert *x, const World *w, float hw) {
+static Blocker find_blocker(const Expert *x, float hw) {
     Blocker b = {0, INFINITY, -INFINITY, -INFINITY, INFINITY};
     float sb, se, dl, dr;
     for (int a = 0; a < x->fc.n_agents; a++)
-        if (in_lane_obstacle(x, w, a, hw, &sb, &se, &dl, &dr) && sb < b.s_begin) b = (Blocker){1, sb, se, dl, dr};
+        if (in_lane_obstacle(x, a, hw, &sb, &se, &dl, &dr) && sb < b.s_begin) b = (Blocker){1, sb, se, dl, dr};
     for (int grew = b.found; grew;) {
         grew = 0;
         for (int a = 0; a < x->fc.n_agents; a++) {
-            if (!in_lane_obstacle(x, w, a, hw, &sb, &se, &dl, &dr) || sb > b.s_end + 6.0f) continue;
+            if (!in_lane_obstacle(x, a, hw, &sb, &se, &dl, &dr) || sb > b.s_end + 6.0f) continue;
             b.d_left = fmaxf(b.d_left, dl);
             b.d_right = fminf(b.d_right, dr);
             if (se > b.s_end) { b.s_end = se; grew = 1; }
@@ -89,7 +83,7 @@ void expert_build_paths(Expert *x, const World *w) {
         add_path(x, p);
         return;
     }
-    Blocker b = find_blocker(x, w, hw);
+    Blocker b = find_blocker(x, hw);
     if (!b.found) return;
     int lane = x->route->pts[x->hint].lane;
     const Lane *ln = &x->map->lanes[lane];
@@ -103,7 +97,9 @@ void expert_build_paths(Expert *x, const World *w) {
         float need = side == 0 ? b.d_left + hw + PASS_CLEARANCE : -(b.d_right - hw - PASS_CLEARANCE);
         if (need > full + 0.6f) continue; /* the obstacle reaches into that lane too */
         float off = opposite ? fminf(full, fmaxf(need, 1.2f)) : full;
-        LatPath p = {x->d0, side == 0 ? off : -off, 0.0f, lc_blend, 0.0f, lc_blend, (uint8_t)opposite, 0};
+        /* out before the obstacle's rear (the ego waits EXPERT_STATIC_STANDOFF further back) */
+        float out_blend = fminf(lc_blend, fmaxf(5.0f, b.s_begin - x->s0 - hl - 1.0f));
+        LatPath p = {x->d0, side == 0 ? off : -off, 0.0f, out_blend, 0.0f, lc_blend, (uint8_t)opposite, 0};
         p.hold_end = fmaxf(b.s_end - x->s0 + hl + PASS_TAIL_M, lc_blend);
         if (opposite && !expert_oncoming_clear(x, &p, fmaxf(v, 0.5f * x->limit))) continue;
         add_path(x, p);

@@ -115,7 +115,8 @@ static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, 
             float rel = x->proj_d[tt][a] - expert_lat_at(p, sa - x->s0);
             if (fabsf(rel) > hw + ext_lat + margin) continue;
             float v_along = k == 0 ? fmaxf(0.0f, fc->pose[tt][a].speed * ch) : 0.0f;
-            lead_consider(l, sa - ext_lon - (s + hl), v_along);
+            float standoff = x->agent_static[a] ? EXPERT_STATIC_STANDOFF : 0.0f;
+            lead_consider(l, sa - ext_lon - (s + hl) - standoff, v_along);
         }
     }
 }
