@@ -96,7 +96,14 @@ void expert_route_pose(const Route *r, float s, float d, float *px, float *py, f
 static int make_forecast(Expert *x, const World *w, Err *e) {
     world_snapshot(w, &x->snap);
     world_restore(x->branch, &x->snap);
-    if (world_ego_junction_leader(x->branch, &x->junction_gap, &x->junction_v)) x->junction_gap = INFINITY;
+    /* the traffic rules decide the entry; once inside, stopping for a crossing actor only blocks
+     * the junction (and deadlocks with an actor waiting for the ego): the forecast decides */
+    const WorldState *st = world_state_const(w);
+    int lane = x->route->pts[st->ego.route_idx].lane;
+    x->junction_gap = INFINITY;
+    x->junction_v = 0.0f;
+    if (x->map->lanes[lane].junction < 0 && world_ego_junction_leader(x->branch, &x->junction_gap, &x->junction_v))
+        x->junction_gap = INFINITY;
     if (x->cfg.forecast != FORECAST_ORACLE) return forecast_build(x->cfg.forecast, w, &x->fc, e);
     forecast_oracle(x->branch, &x->snap, NULL, &x->fc);
     return 0;
@@ -224,12 +231,25 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     return 0;
 }
 
+/* A plan that stops at once and stays: every waypoint is (almost) where the ego is. */
+static int is_stop_plan(const Traj *t) {
+    for (int k = 0; k < t->n; k++)
+        if (hypotf(t->x[k], t->y[k]) > 0.1f) return 0;
+    return t->n > 0;
+}
+
 int expert_act(Expert *x, World *w, Err *e) {
     if (++x->since_plan < x->cfg.replan_every) return 0;
     Traj t;
     if (expert_plan(x, w, &t, NULL, e)) return -1;
-    world_set_plan(w, &t);
     x->since_plan = 0;
+    /* The tracker starts every new plan from the current speed, so a stop plan brakes weakly for
+     * its first 0.25 s (tracker_target_speed interpolates from v0); replaced every 0.2 s it would
+     * never brake hard. A stop plan therefore stays in force while the expert keeps choosing to
+     * stop: it then brakes at the vehicle's limit, harder than the scorer assumed (safe side). */
+    int stop = is_stop_plan(&t);
+    if (!(stop && x->holding_stop)) world_set_plan(w, &t);
+    x->holding_stop = stop;
     return 0;
 }
 

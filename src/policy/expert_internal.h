@@ -33,6 +33,7 @@ struct Expert {
     WorldSnapshot snap;
     Forecast fc;
     int since_plan;
+    int holding_stop;             /* the world's plan is a stop plan kept in force (expert_act) */
     /* current plan inputs */
     float s0, d0, v0;             /* ego centre in route coordinates, speed */
     int hint;                     /* route point index of the ego */
