@@ -19,7 +19,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include "craft/geom.h"
 #include "expert_internal.h"
 
@@ -219,12 +218,6 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, NULL, e)) return -1;
     selection_scores(x);
     int best = select_best(x);
-    if (getenv("EXPERT_DEBUG")) { /* TEMP */
-        fprintf(stderr, "t=%.1f s0 %.1f d0 %.2f v %.2f jgap %.1f jv %.1f lines %d(%.1f,%d) paths %d best %d choice %.3f prog %.1f [",
-            world_state_const(w)->time, x->s0, x->d0, x->v0, x->junction_gap, x->junction_v, x->n_lines, x->n_lines ? x->line_s[0] : 0.0f, x->n_lines ? x->line_light[0] : 0, x->n_paths, best, x->choice[best], x->scores[best].progress);
-        for (int i = 0; i < 6; i++) fprintf(stderr, " %.2f/%.1f(%.0f%.0f%.0f%.0f f%d)", x->choice[i], x->scores[i].progress, x->scores[i].nc, x->scores[i].dac, x->scores[i].ddc, x->scores[i].tlc, x->scores[i].fault_step);
-        fprintf(stderr, "]\n");
-    }
     update_pass(x, &x->paths[x->cand_path[best]]);
     *out = x->cands[best];
     if (chosen) { *chosen = x->scores[best]; chosen->score = x->choice[best]; }
