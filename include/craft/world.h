@@ -193,6 +193,12 @@ void world_step(World *w, const Control *ego);
  * traffic drives (IDM car following, lights, stop signs, junction gap acceptance). Returns -1
  * when the world has no ego route. */
 int world_autopilot(World *w, Control *out);
+/* Junction right of way for the ego along its route, decided as background traffic decides it
+ * (gap acceptance at the junction entry, merging and crossing connectors; not lights or signs):
+ * the bumper gap to where the ego must wait or follow (INFINITY: free) and that leader's speed.
+ * Refreshes the lane occupancy, so it needs a mutable World (e.g. a private copy restored from a
+ * snapshot). Returns -1 when the world has no ego route. */
+int world_ego_junction_leader(World *w, float *gap, float *v_lead);
 /* Freezes an ego-frame trajectory into the world frame as the ego's plan. */
 void world_set_plan(World *w, const Traj *t);
 

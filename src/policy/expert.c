@@ -1,42 +1,34 @@
 /* expert — privileged PDM-Closed-style planner (craft/expert.h).
  *
- * Forecast ("oracle-lite"): one branch of the real simulator per plan, with the ego following the
- * plan it is executing now (or braking if it has none). It gives the exact future of the traffic
- * lights and of every actor that does not react to the new candidate; it costs 40 world steps per
- * plan instead of the full oracle's 40 per candidate. FORECAST_IDM / CONST_VEL may be chosen instead.
+ * Per plan: a snapshot of the world is restored into a private World; there the traffic rules
+ * give the ego's junction leader (world_ego_junction_leader: gap acceptance at the entry, merging
+ * and crossing connectors, exactly as background traffic decides), then the real simulator is
+ * branched for the oracle-lite forecast (the ego keeps executing its current plan; one branch per
+ * plan instead of the full oracle's one per candidate; FORECAST_IDM / CONST_VEL may be chosen).
+ * Every forecast actor is projected once into route coordinates. Candidates = lateral paths
+ * (expert_paths.c) × IDM target speeds 0, 0.2 .. 1.0 × the limit (expert_profile.c).
  *
- * Candidates: lateral paths along the route polyline (the ego's current offset blended to 0, +1 m,
- * -1 m, and ±one lane width where a same-direction neighbour lane exists), each unrolled with IDM
- * (PDM's parameters: s0 1 m, T 1.5 s, a 1.5, b 3, δ 10) at target speeds 0, 0.2 .. 1.0 × the
- * limit. The IDM leader is the nearest forecast actor inside the path's corridor ahead, or a wall
- * at a red light, at a yellow light the ego can still stop for, or at an unserved stop sign. The
- * scorer picks; ties go to the lowest index (centreline, slowest first, as PDM-Closed). */
+ * Selection: the scorer's sub-metrics with the pdms_b2d aggregate, except that a pass through
+ * the oncoming lane (offered only when the oncoming gap is long enough) is not multiplied by DDC:
+ * Bench2Drive expects that manoeuvre. PDM's ±1 m nudges pay a small penalty so that they are
+ * taken only when they help. In the last END_ZONE_M of the route DAC is waived (the route ends at
+ * the map's edge, the bumper may leave it before the episode ends), and on the centre path a DAC
+ * failure costs only a factor CENTRE_DAC_FACTOR (see selection_scores). Ties go to the larger progress (near the route's end every
+ * candidate's EP is 1), then to the lowest index; when every candidate fails, the one whose
+ * at-fault collision comes latest, then the lowest index (a hard stop on the centreline). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "craft/expert.h"
 #include "craft/geom.h"
-#include "craft/idm.h"
+#include "expert_internal.h"
 
-#define N_SPEEDS 6
-#define MAX_PATHS 5
-#define LOOK_PTS 160              /* route points (1 m) considered ahead */
-#define CORRIDOR_MARGIN 0.4f
-#define COMFORT_DECEL 3.0f
+#define OFFSET_PENALTY 0.03f
+#define SCORE_TIE 1e-4f
+#define EP_FLOOR_M 5.0f
+#define END_ZONE_M 12.0f
+#define CENTRE_DAC_FACTOR 0.9f
 
-struct Expert {
-    const Map *map;
-    const Route *route;
-    ExpertConfig cfg;
-    Scorer *scorer;
-    World *branch;                /* private world for the oracle-lite forecast */
-    Forecast fc;
-    int since_plan;
-    int n_cands;
-    Traj cands[EXPERT_MAX_CANDS];
-    CandScore scores[EXPERT_MAX_CANDS];
-    float proj_s[FORECAST_STEPS][WORLD_MAX_ACTORS], proj_d[FORECAST_STEPS][WORLD_MAX_ACTORS];
-};
+static int is_centre_path(const LatPath *p) { return p->d1 == 0.0f && p->d2 == 0.0f && !p->oncoming; }
 
 ExpertConfig expert_default_config(void) {
     return (ExpertConfig){.replan_every = 2, .aggregate = SCORE_PDMS_B2D, .forecast = FORECAST_ORACLE};
@@ -44,6 +36,10 @@ ExpertConfig expert_default_config(void) {
 
 Expert *expert_create(const World *w, const ExpertConfig *cfg, Err *e) {
     if (!w || !world_route(w)) { err_set(e, "expert_create: the world needs an ego route"); return NULL; }
+    if (!world_config(w)->has_ego || world_state_const(w)->n_actors < 1) {
+        err_set(e, "expert_create: the world has no ego");
+        return NULL;
+    }
     Expert *x = calloc(1, sizeof *x);
     if (!x) { err_set(e, "expert_create: out of memory"); return NULL; }
     x->cfg = cfg ? *cfg : expert_default_config();
@@ -52,6 +48,7 @@ Expert *expert_create(const World *w, const ExpertConfig *cfg, Err *e) {
     x->route = world_route(w);
     ScorerConfig sc = scorer_default_config();
     sc.aggregate = x->cfg.aggregate;
+    sc.early_exit = 0; /* the selection recombines the sub-metrics (oncoming passes) */
     x->scorer = scorer_create(x->map, &sc, e);
     x->branch = world_create(x->map, x->route, world_config(w), 1, e);
     if (!x->scorer || !x->branch) { expert_destroy(x); return NULL; }
@@ -66,10 +63,9 @@ void expert_destroy(Expert *x) {
     free(x);
 }
 
-/* Route-relative coordinates (s, d) of a point, searching near route point *hint. */
-static void route_sd(const Route *r, float px, float py, int *hint, float *s, float *d) {
+void expert_route_sd(const Route *r, float px, float py, int *hint, float *s, float *d) {
     float dist;
-    int i = route_nearest(r, px, py, *hint > 20 ? *hint - 20 : 0, LOOK_PTS + 40, &dist);
+    int i = route_nearest(r, px, py, *hint > 20 ? *hint - 20 : 0, (int)EXPERT_LOOK_M + 40, &dist);
     *hint = i;
     float fx, fy;
     to_frame(r->pts[i].x, r->pts[i].y, r->pts[i].heading, px, py, &fx, &fy);
@@ -77,8 +73,7 @@ static void route_sd(const Route *r, float px, float py, int *hint, float *s, fl
     *d = fy;
 }
 
-/* Pose on the route at arc length s shifted by d to the left. */
-static void route_pose(const Route *r, float s, float d, float *px, float *py, float *ph) {
+void expert_route_pose(const Route *r, float s, float d, float *px, float *py, float *ph) {
     int lo = 0, hi = r->n - 1;
     if (s <= r->pts[0].s) hi = 1;
     while (hi - lo > 1) { int mid = (lo + hi) / 2; if (r->pts[mid].s <= s) lo = mid; else hi = mid; }
@@ -86,85 +81,117 @@ static void route_pose(const Route *r, float s, float d, float *px, float *py, f
     float seg = b->s - a->s, f = seg > 0.0f ? (s - a->s) / seg : 0.0f;
     float h = a->heading + f * wrap_angle(b->heading - a->heading);
     float x = a->x + f * (b->x - a->x), y = a->y + f * (b->y - a->y);
-    if (f > 1.0f || f < 0.0f) { x = a->x + (s - a->s) * cosf(a->heading); y = a->y + (s - a->s) * sinf(a->heading); }
+    if (f > 1.0f || f < 0.0f) { /* beyond either end: straight on */
+        const RoutePoint *o = f > 1.0f ? b : a;
+        h = o->heading;
+        x = o->x + (s - o->s) * cosf(h);
+        y = o->y + (s - o->s) * sinf(h);
+    }
     *px = x - sinf(h) * d;
     *py = y + cosf(h) * d;
     *ph = h;
 }
 
-typedef struct { float d0, d1, blend; } LatPath; /* offset blends from d0 to d1 over `blend` metres */
-static float lat_at(const LatPath *p, float ds) {
-    float u = p->blend > 0.0f ? fminf(1.0f, fmaxf(0.0f, ds / p->blend)) : 1.0f;
-    return p->d0 + (p->d1 - p->d0) * u * u * (3.0f - 2.0f * u);
-}
-
-/* Route arc length of the first stop line ahead the ego must respect at time index t, or INF. */
-static float wall_ahead(const Expert *x, const World *w, float s_ego, float v, int t) {
-    const Route *r = x->route;
-    const WorldState *st = world_state_const(w);
-    for (int i = 1; i < r->n; i++) {
-        if (r->pts[i].s < s_ego - 2.0f || r->pts[i].lane == r->pts[i - 1].lane) continue;
-        if (r->pts[i].s > s_ego + LOOK_PTS) break;
-        const Lane *ln = &x->map->lanes[r->pts[i - 1].lane];
-        float line = r->pts[i - 1].s + 0.5f * (r->pts[i].s - r->pts[i - 1].s), dist = line - s_ego;
-        if (ln->control == CONTROL_LIGHT && ln->light >= 0) {
-            uint8_t c = x->fc.light[t][ln->light];
-            if (c == LIGHT_RED && dist > -1.0f) return line;
-            if (c == LIGHT_YELLOW && dist > v * v / (2.0f * COMFORT_DECEL)) return line;
-        }
-        if (ln->control == CONTROL_STOP && dist > -1.0f) {
-            int served = st->ego.stop_sign >= 0 && st->ego.stop_served &&
-                         x->map->stop_signs[st->ego.stop_sign].lane == r->pts[i - 1].lane;
-            if (!served) return line;
-        }
-    }
-    return INFINITY;
-}
-
-static void build_candidate(Expert *x, const World *w, const LatPath *lp, float s0, float v0, float target, Traj *out) {
-    const Actor *ego = &world_state_const(w)->actors[0];
-    IdmParams p = {.v0 = target, .a = 1.5f, .b = COMFORT_DECEL, .T = 1.5f, .s0 = 1.0f, .delta = 10.0f};
-    float hl = 0.5f * ego->length, hw = 0.5f * ego->width, s = s0, v = v0;
-    out->n = TRAJ_MAX;
-    for (int t = 0; t < 40; t++) {
-        float gap = INFINITY, v_lead = 0.0f;
-        float wall = wall_ahead(x, w, s + hl, v, t);
-        if (isfinite(wall)) gap = wall - (s + hl);
-        for (int a = 0; a < x->fc.n_agents; a++) {
-            float sa = x->proj_s[t][a];
-            if (!isfinite(sa) || sa <= s) continue;
-            float rel = x->proj_d[t][a] - lat_at(lp, sa - s0);
-            if (fabsf(rel) > hw + x->fc.half_wid[a] + CORRIDOR_MARGIN) continue;
-            float g = sa - s - hl - x->fc.half_len[a];
-            if (g < gap) {
-                gap = g;
-                const ForecastPose *fp = &x->fc.pose[t][a];
-                float rx, ry, rh;
-                route_pose(x->route, sa, 0.0f, &rx, &ry, &rh);
-                v_lead = fmaxf(0.0f, fp->speed * cosf(wrap_angle(fp->heading - rh)));
-            }
-        }
-        float acc = target <= 0.0f && v <= 0.0f ? 0.0f : idm_accel(&p, v, gap, v_lead);
-        acc = fmaxf(-8.0f, fminf(p.a, acc));
-        float v1 = fmaxf(0.0f, v + acc * FORECAST_DT);
-        s += 0.5f * (v + v1) * FORECAST_DT;
-        v = v1;
-        if ((t + 1) % 5 == 0) {
-            int k = (t + 1) / 5 - 1;
-            float px, py, ph;
-            route_pose(x->route, s, lat_at(lp, s - s0), &px, &py, &ph);
-            to_frame(ego->k.x, ego->k.y, ego->k.heading, px, py, &out->x[k], &out->y[k]);
-            out->heading[k] = wrap_angle(ph - ego->k.heading);
-        }
-    }
-}
-
 static int make_forecast(Expert *x, const World *w, Err *e) {
+    world_snapshot(w, &x->snap);
+    world_restore(x->branch, &x->snap);
+    /* the traffic rules decide the entry; once inside, stopping for a crossing actor only blocks
+     * the junction (and deadlocks with an actor waiting for the ego): the forecast decides */
+    const WorldState *st = world_state_const(w);
+    int lane = x->route->pts[st->ego.route_idx].lane;
+    x->junction_gap = INFINITY;
+    x->junction_v = 0.0f;
+    if (x->map->lanes[lane].junction < 0 && world_ego_junction_leader(x->branch, &x->junction_gap, &x->junction_v))
+        x->junction_gap = INFINITY;
     if (x->cfg.forecast != FORECAST_ORACLE) return forecast_build(x->cfg.forecast, w, &x->fc, e);
-    WorldSnapshot snap;
-    world_snapshot(w, &snap);
-    forecast_oracle(x->branch, &snap, NULL, &x->fc);
+    forecast_oracle(x->branch, &x->snap, NULL, &x->fc);
     return 0;
+}
+
+/* Every forecast actor near the route in route coordinates, with its heading relative to it. */
+static void project_agents(Expert *x, const Actor *ego) {
+    const Route *r = x->route;
+    const WorldState *st = world_state_const(x->branch);
+    for (int a = 0; a < x->fc.n_agents; a++) {
+        const Actor *b = &st->actors[x->fc.actor[a]];
+        x->agent_static[a] = b->type != ACTOR_PEDESTRIAN && (b->driver == DRIVER_STATIC || (b->flags & AF_CRASHED));
+        int h = x->hint;
+        for (int t = 0; t < FORECAST_STEPS; t++) {
+            const ForecastPose *p = &x->fc.pose[t][a];
+            float dx = p->x - ego->k.x, dy = p->y - ego->k.y;
+            x->proj_s[t][a] = INFINITY;
+            x->proj_d[t][a] = x->proj_ch[t][a] = x->proj_sh[t][a] = 0.0f;
+            if (dx * dx + dy * dy > EXPERT_LOOK_M * EXPERT_LOOK_M) continue;
+            float dist;
+            int lo = t == 0 ? (x->hint > 20 ? x->hint - 20 : 0) : (h > 8 ? h - 8 : 0);
+            int i = route_nearest(r, p->x, p->y, lo, t == 0 ? (int)EXPERT_LOOK_M + 40 : 16, &dist);
+            h = i;
+            if (dist > 20.0f) continue;
+            float fx, fy;
+            to_frame(r->pts[i].x, r->pts[i].y, r->pts[i].heading, p->x, p->y, &fx, &fy);
+            float dh = wrap_angle(p->heading - r->pts[i].heading);
+            x->proj_s[t][a] = r->pts[i].s + fx;
+            x->proj_d[t][a] = fy;
+            x->proj_ch[t][a] = cosf(dh);
+            x->proj_sh[t][a] = fabsf(sinf(dh));
+        }
+    }
+}
+
+/* The selection score of every candidate (see the header comment). */
+static void selection_scores(Expert *x) {
+    float mult[EXPERT_MAX_CANDS], q = 0.0f;
+    for (int i = 0; i < x->n_cands; i++) {
+        const CandScore *o = &x->scores[i];
+        const LatPath *p = &x->paths[x->cand_path[i]];
+        /* routes end at the map's edge and the episode ends when the centre gets there: in the
+         * last metres the bumper's leaving the map is no drivable-area failure */
+        float dac = x->route->length - x->s0 < END_ZONE_M ? 1.0f : o->dac;
+        /* the route's own lanes are drivable: on the centre path a DAC failure is a box corner
+         * clipping the painted lane edge in a tight turn (the tracker cuts it slightly), which
+         * the simulator does not count (its off-road test is the centre); a mild penalty only */
+        if (dac == 0.0f && is_centre_path(p)) dac = CENTRE_DAC_FACTOR;
+        mult[i] = o->nc * dac * o->tlc * (p->oncoming ? 1.0f : o->ddc);
+        if (x->cfg.aggregate == SCORE_PDMS) mult[i] = o->nc * o->dac;
+        q = fmaxf(q, o->progress * mult[i]);
+    }
+    for (int i = 0; i < x->n_cands; i++) {
+        const CandScore *o = &x->scores[i];
+        float ep = q > EP_FLOOR_M ? fminf(1.0f, fmaxf(0.0f, o->progress / q)) : 1.0f;
+        float sc = mult[i] * (5.0f * ep + 5.0f * o->ttc + 2.0f * o->c) / 12.0f;
+        if (x->paths[x->cand_path[i]].offset && sc > 0.0f) sc = fmaxf(1e-3f, sc - OFFSET_PENALTY);
+        x->choice[i] = sc;
+    }
+}
+
+static int select_best(const Expert *x) {
+    int best = 0;
+    for (int i = 1; i < x->n_cands; i++) {
+        float d = x->choice[i] - x->choice[best];
+        if (d > SCORE_TIE || (d > -SCORE_TIE && x->choice[best] > 0.0f && x->scores[i].progress > x->scores[best].progress + 0.5f))
+            best = i;
+    }
+    if (x->choice[best] > 0.0f) return best;
+    /* everything fails: delay the first at-fault collision as long as possible */
+    int late = 0;
+    for (int i = 0; i < x->n_cands; i++) {
+        int fi = x->scores[i].fault_step < 0 ? SCORE_STEPS : x->scores[i].fault_step;
+        int fl = x->scores[late].fault_step < 0 ? SCORE_STEPS : x->scores[late].fault_step;
+        if (fi > fl) late = i;
+    }
+    return late;
+}
+
+/* Remembers a chosen pass until the ego is back on the centreline beyond the obstacle. */
+static void update_pass(Expert *x, const LatPath *chosen) {
+    int is_pass = fabsf(chosen->d1) > 1.05f && isfinite(chosen->hold_end) && chosen->d2 == 0.0f;
+    if (is_pass && !x->pass_active) {
+        x->pass = *chosen;
+        x->pass.hold_end = x->s0 + chosen->hold_end;
+        x->pass_active = 1;
+    } else if (x->pass_active && (!is_pass || x->s0 > x->pass.hold_end + x->pass.blend2)) {
+        x->pass_active = 0; /* done, or abandoned for the centreline */
+    }
 }
 
 int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e) {
@@ -172,52 +199,50 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     if (make_forecast(x, w, e)) return -1;
     const WorldState *st = world_state_const(w);
     const Actor *ego = &st->actors[0];
-    int hint = st->ego.route_idx;
-    float s0, d0;
-    route_sd(x->route, ego->k.x, ego->k.y, &hint, &s0, &d0);
-    for (int t = 0; t < FORECAST_STEPS; t++) { /* agents in route coordinates, once for all paths */
-        int h = hint;
-        for (int a = 0; a < x->fc.n_agents; a++) {
-            const ForecastPose *p = &x->fc.pose[t][a];
-            float dx = p->x - ego->k.x, dy = p->y - ego->k.y;
-            x->proj_s[t][a] = INFINITY;
-            if (dx * dx + dy * dy > (float)(LOOK_PTS * LOOK_PTS)) continue;
-            route_sd(x->route, p->x, p->y, &h, &x->proj_s[t][a], &x->proj_d[t][a]);
-            h = hint;
-        }
-    }
-    /* lateral paths: centre, ±1 m, and lane changes where a same-direction neighbour exists */
-    LatPath paths[MAX_PATHS];
-    int np = 0;
-    float v = ego->k.speed, blend = fmaxf(8.0f, 1.0f * v), lc_blend = fmaxf(15.0f, 2.5f * v);
-    paths[np++] = (LatPath){d0, 0.0f, blend};
-    paths[np++] = (LatPath){d0, 1.0f, blend};
-    paths[np++] = (LatPath){d0, -1.0f, blend};
-    int lane = x->route->pts[hint].lane;
-    const Lane *ln = &x->map->lanes[lane];
-    if (ln->left >= 0 && !ln->left_opposite) paths[np++] = (LatPath){d0, 0.5f * (ln->width + x->map->lanes[ln->left].width), lc_blend};
-    if (ln->right >= 0 && !ln->right_opposite) paths[np++] = (LatPath){d0, -0.5f * (ln->width + x->map->lanes[ln->right].width), lc_blend};
-    float limit = ln->speed_limit > 0.0f ? ln->speed_limit : 15.0f;
+    x->hint = st->ego.route_idx;
+    expert_route_sd(x->route, ego->k.x, ego->k.y, &x->hint, &x->s0, &x->d0);
+    x->v0 = ego->k.speed;
+    if (isfinite(x->junction_gap)) x->junction_gap += 0.5f * ego->length; /* bumper gap → from the centre */
+    const Lane *ln = &x->map->lanes[x->route->pts[x->hint].lane];
+    x->limit = ln->speed_limit > 0.0f ? ln->speed_limit : 15.0f;
+    project_agents(x, ego);
+    expert_prepare_profile(x, w);
+    expert_build_paths(x, w);
     x->n_cands = 0;
-    for (int p = 0; p < np; p++)
-        for (int k = 0; k < N_SPEEDS; k++)
-            build_candidate(x, w, &paths[p], s0, v, limit * 0.2f * (float)k, &x->cands[x->n_cands++]);
+    for (int p = 0; p < x->n_paths; p++)
+        for (int k = 0; k < EXPERT_N_SPEEDS; k++) {
+            x->cand_path[x->n_cands] = p;
+            expert_build_candidate(x, w, &x->paths[p], x->limit * 0.2f * (float)k, &x->cands[x->n_cands++]);
+        }
     ScoreInput in = {.world = w, .fc = &x->fc, .ep_reference = -1.0f};
     if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, NULL, e)) return -1;
-    int best = 0; /* all zero: index 0 = centreline, target 0 (stop) */
-    for (int i = 1; i < x->n_cands; i++)
-        if (x->scores[i].score > x->scores[best].score) best = i;
+    selection_scores(x);
+    int best = select_best(x);
+    update_pass(x, &x->paths[x->cand_path[best]]);
     *out = x->cands[best];
-    if (chosen) *chosen = x->scores[best];
+    if (chosen) { *chosen = x->scores[best]; chosen->score = x->choice[best]; }
     return 0;
+}
+
+/* A plan that stops at once and stays: every waypoint is (almost) where the ego is. */
+static int is_stop_plan(const Traj *t) {
+    for (int k = 0; k < t->n; k++)
+        if (hypotf(t->x[k], t->y[k]) > 0.1f) return 0;
+    return t->n > 0;
 }
 
 int expert_act(Expert *x, World *w, Err *e) {
     if (++x->since_plan < x->cfg.replan_every) return 0;
     Traj t;
     if (expert_plan(x, w, &t, NULL, e)) return -1;
-    world_set_plan(w, &t);
     x->since_plan = 0;
+    /* The tracker starts every new plan from the current speed, so a stop plan brakes weakly for
+     * its first 0.25 s (tracker_target_speed interpolates from v0); replaced every 0.2 s it would
+     * never brake hard. A stop plan therefore stays in force while the expert keeps choosing to
+     * stop: it then brakes at the vehicle's limit, harder than the scorer assumed (safe side). */
+    int stop = is_stop_plan(&t);
+    if (!(stop && x->holding_stop)) world_set_plan(w, &t);
+    x->holding_stop = stop;
     return 0;
 }
 

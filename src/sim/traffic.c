@@ -251,8 +251,9 @@ static void find_leader(const World *w, int i, const int *path, int n, float s, 
 }
 
 /* Traffic control and junction entry: adds a virtual stopped leader at the stop line when the
- * actor must not enter, and keeps stop-sign bookkeeping. */
-static void junction_control(World *w, int i, const int *path, int n, float s, Leader *ld) {
+ * actor must not enter, and keeps stop-sign bookkeeping. rules = 0: gap acceptance only (lights
+ * and signs are the caller's business, e.g. the expert's). */
+static void junction_control(World *w, int i, const int *path, int n, float s, int rules, Leader *ld) {
     Actor *a = &w->st.actors[i];
     const Map *m = w->map;
     float base = -s, v = a->k.speed;
@@ -265,7 +266,7 @@ static void junction_control(World *w, int i, const int *path, int n, float s, L
         float front = base - 0.5f * a->length; /* bumper to stop line */
         if (front < -0.5f) return;              /* already entering: committed */
         int stop = 0;
-        switch (ln->control) {
+        switch (rules ? ln->control : CONTROL_NONE) {
         case CONTROL_LIGHT:
             if (!(a->flags & AF_IGNORE_LIGHTS)) {
                 LightColor c = world_light(w, ln->light);
@@ -384,7 +385,7 @@ Control traffic_control_along(World *w, int i, const int *path, int n, float s, 
     if (siren_behind(w, i)) idm.v0 *= 0.3f;
     Leader ld = {INFINITY, 0.0f};
     find_leader(w, i, path, n, s, 40.0f + 3.0f * v, &ld);
-    junction_control(w, i, path, n, s, &ld);
+    junction_control(w, i, path, n, s, 1, &ld);
     corridor_leaders(w, i, &ld);
     float acc = iidm_accel(&idm, v, ld.gap, ld.v_lead); /* IIDM: equilibrium gap exactly s0 + vT */
     return (Control){acc, pursuit_steer(w, a, path, n, s, a->lat_offset)};
@@ -574,17 +575,47 @@ int traffic_spawn_random(World *w, int n, float min_gap, Rng *r) {
 
 /* ---- the ego autopilot ----------------------------------------------------------------------- */
 
-int world_autopilot(World *w, Control *out) {
-    if (!w->route || w->route->n < 2 || !w->cfg.has_ego || w->st.n_actors == 0) return -1;
-    traffic_index_lanes(w);
+/* The ego's lane path from its current route lane on, and its arc length along the first lane. */
+static int ego_route_path(const World *w, int *path, float *s, int *seg) {
     const Actor *ego = &w->st.actors[0];
     int lane = w->route->pts[w->st.ego.route_idx].lane;
     int pos = w->ego_route_lane_pos[lane];
     if (pos < 0) pos = 0;
-    int path[ACTOR_PATH_MAX], n = 0;
+    int n = 0;
     for (int k = pos; k < w->route->n_lanes && n < ACTOR_PATH_MAX; k++) path[n++] = w->route->lanes[k];
     LaneProj p;
     map_project(w->map, path[0], ego->k.x, ego->k.y, -1, &p);
-    *out = traffic_control_along(w, 0, path, n, p.s, p.seg);
+    *s = p.s;
+    *seg = p.seg;
+    return n;
+}
+
+int world_autopilot(World *w, Control *out) {
+    if (!w->route || w->route->n < 2 || !w->cfg.has_ego || w->st.n_actors == 0) return -1;
+    traffic_index_lanes(w);
+    int path[ACTOR_PATH_MAX], seg;
+    float s;
+    int n = ego_route_path(w, path, &s, &seg);
+    *out = traffic_control_along(w, 0, path, n, s, seg);
+    return 0;
+}
+
+int world_ego_junction_leader(World *w, float *gap, float *v_lead) {
+    *gap = INFINITY;
+    *v_lead = 0.0f;
+    if (!w->route || w->route->n < 2 || !w->cfg.has_ego || w->st.n_actors == 0) return -1;
+    traffic_index_lanes(w);
+    int path[ACTOR_PATH_MAX], seg;
+    float s;
+    int n = ego_route_path(w, path, &s, &seg);
+    Leader ld = {INFINITY, 0.0f};
+    float base = -s;
+    for (int k = 0; k < n && base < 80.0f; k++) {
+        if (w->map->lanes[path[k]].n_conflicts > 0) conflict_leaders(w, 0, path[k], base, &ld);
+        base += w->map->lanes[path[k]].length;
+    }
+    junction_control(w, 0, path, n, s, 0, &ld);
+    *gap = ld.gap;
+    *v_lead = ld.v_lead;
     return 0;
 }

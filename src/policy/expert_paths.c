@@ -1,0 +1,107 @@
+/* expert_paths — the lateral paths of one plan (expert_internal.h): the route centreline, PDM's
+ * ±1 m nudges, and, when a static obstacle (parked car, cones, crashed vehicle) blocks the ego's
+ * lane, a pass: out into a same-direction neighbour lane, or into the oncoming lane of a two-way
+ * road when the oncoming traffic leaves a long enough gap, held past the obstacle, then back. A
+ * pass once chosen is remembered (expert.c) and offered again, from the current offset, until
+ * it is complete. */
+#include <math.h>
+#include "craft/geom.h"
+#include "expert_internal.h"
+
+#define BLOCK_LOOK_M 60.0f        /* static obstacles this far ahead are considered for a pass */
+#define PASS_CLEARANCE 0.8f       /* lateral clearance from the obstacle when passing, m */
+#define PASS_TAIL_M 5.0f          /* stay out this far beyond the obstacle before returning */
+#define ONCOMING_MARGIN_S 3.0f    /* the oncoming lane must stay free this much longer than the pass */
+#define ONCOMING_MARGIN_M 15.0f   /* ... and oncoming vehicles must still be this far beyond its end */
+
+/* Footprint extents of forecast agent a at time index t: across and along the route. */
+static void extents(const Expert *x, int a, int t, float *lat, float *lon) {
+    float ch = fabsf(x->proj_ch[t][a]), sh = x->proj_sh[t][a];
+    *lat = sh * x->fc.half_len[a] + ch * x->fc.half_wid[a];
+    *lon = ch * x->fc.half_len[a] + sh * x->fc.half_wid[a];
+}
+
+/* The nearest run of static obstacles in the ego's lane ahead (obstacles less than 6 m apart are
+ * one run, as a line of cones is). */
+static int in_lane_obstacle(const Expert *x, int a, float hw, float *sb, float *se, float *dl, float *dr) {
+    float sa = x->proj_s[0][a], da = x->proj_d[0][a];
+    if (!isfinite(sa) || sa <= x->s0 || sa > x->s0 + BLOCK_LOOK_M || !x->agent_static[a]) return 0;
+    float lat, lon;
+    extents(x, a, 0, &lat, &lon);
+    if (fabsf(da) > hw + lat + 0.3f) return 0; /* not in the ego's lane */
+    *sb = sa - lon; *se = sa + lon; *dl = da + lat; *dr = da - lat;
+    return 1;
+}
+
+static Blocker find_blocker(const Expert *x, float hw) {
+    Blocker b = {0, INFINITY, -INFINITY, -INFINITY, INFINITY};
+    float sb, se, dl, dr;
+    for (int a = 0; a < x->fc.n_agents; a++)
+        if (in_lane_obstacle(x, a, hw, &sb, &se, &dl, &dr) && sb < b.s_begin) b = (Blocker){1, sb, se, dl, dr};
+    for (int grew = b.found; grew;) {
+        grew = 0;
+        for (int a = 0; a < x->fc.n_agents; a++) {
+            if (!in_lane_obstacle(x, a, hw, &sb, &se, &dl, &dr) || sb > b.s_end + 6.0f) continue;
+            b.d_left = fmaxf(b.d_left, dl);
+            b.d_right = fminf(b.d_right, dr);
+            if (se > b.s_end) { b.s_end = se; grew = 1; }
+        }
+    }
+    return b;
+}
+
+int expert_oncoming_clear(const Expert *x, const LatPath *p, float v_pass) {
+    float dist = p->hold_end + p->blend2, T = dist / fmaxf(v_pass, 3.0f) + ONCOMING_MARGIN_S;
+    for (int a = 0; a < x->fc.n_agents; a++) {
+        float sa = x->proj_s[0][a];
+        if (!isfinite(sa) || sa < x->s0 - 5.0f || x->proj_ch[0][a] > -0.5f) continue; /* only oncoming */
+        if (fabsf(x->proj_d[0][a] - p->d1) > 3.0f) continue;
+        float v = x->fc.pose[0][a].speed;
+        if (sa - v * T < x->s0 + dist + ONCOMING_MARGIN_M) return 0;
+    }
+    return 1;
+}
+
+static void add_path(Expert *x, LatPath p) {
+    if (x->n_paths < EXPERT_MAX_PATHS) x->paths[x->n_paths++] = p;
+}
+
+void expert_build_paths(Expert *x, const World *w) {
+    const Actor *ego = &world_state_const(w)->actors[0];
+    float v = x->v0, hw = 0.5f * ego->width, hl = 0.5f * ego->length;
+    float blend = fmaxf(8.0f, 1.0f * v), lc_blend = fmaxf(12.0f, 2.0f * v);
+    x->n_paths = 0;
+    add_path(x, (LatPath){x->d0, 0.0f, 0.0f, blend, INFINITY, 0.0f, 0, 0});
+    add_path(x, (LatPath){x->d0, 1.0f, 1.0f, blend, INFINITY, 0.0f, 0, 1});
+    add_path(x, (LatPath){x->d0, -1.0f, -1.0f, blend, INFINITY, 0.0f, 0, 1});
+    if (x->pass_active) { /* the pass in progress, from where the ego is now */
+        LatPath p = x->pass;
+        float frac = fabsf(p.d1) > 0.1f ? fminf(1.0f, fabsf(p.d1 - x->d0) / fabsf(p.d1)) : 1.0f;
+        p.d0 = x->d0;
+        p.blend1 = fmaxf(4.0f, lc_blend * frac);
+        p.hold_end = fmaxf(x->pass.hold_end - x->s0, p.blend1);
+        add_path(x, p);
+        return;
+    }
+    Blocker b = find_blocker(x, hw);
+    if (!b.found) return;
+    int lane = x->route->pts[x->hint].lane;
+    const Lane *ln = &x->map->lanes[lane];
+    if (ln->junction >= 0) return;
+    for (int side = 0; side < 2; side++) {
+        int nb = side == 0 ? ln->left : ln->right;
+        if (nb < 0 || x->map->lanes[nb].kind != LANE_DRIVING) continue;
+        int opposite = side == 0 ? ln->left_opposite : ln->right_opposite;
+        if (opposite && side == 1) continue; /* never pass on the right through oncoming traffic */
+        float full = 0.5f * (ln->width + x->map->lanes[nb].width);
+        float need = side == 0 ? b.d_left + hw + PASS_CLEARANCE : -(b.d_right - hw - PASS_CLEARANCE);
+        if (need > full + 0.6f) continue; /* the obstacle reaches into that lane too */
+        float off = opposite ? fminf(full, fmaxf(need, 1.2f)) : full;
+        /* out before the obstacle's rear (the ego waits EXPERT_STATIC_STANDOFF further back) */
+        float out_blend = fminf(lc_blend, fmaxf(5.0f, b.s_begin - x->s0 - hl - 1.0f));
+        LatPath p = {x->d0, side == 0 ? off : -off, 0.0f, out_blend, 0.0f, lc_blend, (uint8_t)opposite, 0};
+        p.hold_end = fmaxf(b.s_end - x->s0 + hl + PASS_TAIL_M, lc_blend);
+        if (opposite && !expert_oncoming_clear(x, &p, fmaxf(v, 0.5f * x->limit))) continue;
+        add_path(x, p);
+    }
+}
