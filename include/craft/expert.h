@@ -1,7 +1,9 @@
 /* expert — the privileged planner (PDM-Closed style): from the true world state it proposes
- * candidates (IDM speed profiles × lateral paths along the route: offsets 0, ±1 m and full lane
- * changes), scores them with the counterfactual scorer against an oracle-lite forecast and hands the
- * best to the world as its plan (world_set_plan), replanning every `replan_every` steps. */
+ * candidates (IDM speed profiles × lateral paths along the route: centre, ±1 m, passes of static
+ * obstacles via a neighbour or the oncoming lane), scores them with the counterfactual scorer
+ * against an oracle-lite forecast, with junction right of way from the traffic rules
+ * (world_ego_junction_leader), and hands the best to the world as its plan (world_set_plan),
+ * replanning every `replan_every` steps. Deterministic; no allocation after expert_create. */
 #ifndef CRAFT_EXPERT_H
 #define CRAFT_EXPERT_H
 #include "craft/scorer.h"
