@@ -13,6 +13,8 @@ static const Command COMMANDS[] = {
     {"collect", cmd_collect, "record expert demonstrations on training routes into a dataset file"},
     {"pretrain", cmd_pretrain, "imitation pre-training of a policy family on demonstrations"},
     {"render", cmd_render, "draw the demo scene top-down: animated GIF/MP4, PNG, or a PNG per frame"},
+    {"sweep", cmd_sweep, "train + evaluate every family × method × seed cell of a plan (resumable)"},
+    {"report", cmd_report, "markdown tables (mean ± 95% CI, paired bootstrap vs CRAFT) and learning curves"},
     {"plot", cmd_plot, "line chart (PNG) of chosen keys of a JSONL log against an x key"},
     {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},
 };
