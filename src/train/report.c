@@ -456,7 +456,9 @@ static int mean_curve(const char *fdir, const char *method, char **names, int n_
             (*xo)[i] = sx / nd;
             (*yo)[i] = ky ? sy / ky : NAN;
         }
-        *len = minlen;
+        int finite = 0;
+        for (int i = 0; i < minlen && !rc; i++) finite |= isfinite((*yo)[i]);
+        *len = finite ? minlen : 0;   /* a metric the method never logs gives no curve */
         *runs = nd;
     }
     for (int k = 0; k < nd; k++) plot_data_free(&d[k]);
@@ -498,8 +500,8 @@ int report_curves_load(const Report *r, const char *runs_dir, const char *metric
     }
     if (out->n == 0) {
         report_curves_free(out);
-        return err_set(e, "report: no <cell>-seed<k>/metrics.jsonl with '%s' lines for the reported methods under %s/<family>",
-                       x_key, runs_dir);
+        return err_set(e, "report: no <cell>-seed<k>/metrics.jsonl with numeric '%s' against '%s' for the reported methods "
+                       "under %s/<family>", metric, x_key, runs_dir);
     }
     return 0;
 }
