@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "craft/eval.h"
+#include "craft/policy.h"
 #include "craft/results_json.h"
 #include "craft/sweep.h"
 #include "test_results_fake.h"
@@ -420,6 +422,57 @@ Test(sweep, runner_that_writes_nothing_is_an_error) {
     cr_assert_eq(sweep_run(&p, &o, &sum, &e), -1);
     cr_assert(strstr(e.msg, "cell vocab/craft-seed1: the runner returned without writing current results"), "%s", e.msg);
     cr_assert_eq(sum.ran, 0);
+    sweep_plan_free(&p);
+    fake_rm_tree(s.dir);
+}
+
+/* The real runner on `il` cells: evaluates the pre-trained checkpoint on the eval routes (no trainer
+ * involved), the second seed is a copy, and the file holds what eval_run gives directly. */
+Test(sweep, real_runner_evaluates_il) {
+    Scratch s;
+    scratch_make(&s);
+    Err e = {{0}};
+    PolicyConfig pc = policy_default_config(POLICY_VOCAB);
+    Policy *pol = policy_create(&pc, 3, &e);
+    cr_assert_not_null(pol, "%s", e.msg);
+    char ckpt[128], text[1024];
+    snprintf(ckpt, sizeof ckpt, "%s/vocab.safetensors", s.dir);
+    cr_assert_eq(policy_save(pol, ckpt, &e), 0, "%s", e.msg);
+    policy_destroy(pol);
+    RouteSet one;
+    cr_assert_eq(routeset_train(&one, 5, 1, &e), 0, "%s", e.msg);
+    cr_assert_eq(routeset_write_file(&one, s.eval, &e), 0, "%s", e.msg);
+    snprintf(text, sizeof text,
+             "{\"families\": [\"vocab\"], \"methods\": [\"il\"], \"seeds\": [1, 2], \"pretrained\": {\"vocab\": \"%s\"},"
+             " \"eval_routes\": \"%s\", \"runs_dir\": \"%s/runs\", \"out_dir\": \"%s/results\", \"threads\": 1,"
+             " \"set\": {\"replan\": 5}}", ckpt, s.eval, s.dir, s.dir);
+    SweepPlan p;
+    cr_assert_eq(sweep_plan_parse(&p, text, "plan.json", &TRAINER, &e), 0, "%s", e.msg);
+    SweepOptions o = {0};
+    SweepSummary sum;
+    cr_assert_eq(sweep_run(&p, &o, &sum, &e), 0, "%s", e.msg);
+    cr_assert_eq(sum.ran, 1);
+    cr_assert_eq(sum.copied, 1);
+    EvalConfig ec = eval_default_config();
+    cr_assert_eq(agent_spec_parse(ckpt, &ec.agent, &e), 0, "%s", e.msg);
+    ec.agent.replan_every = 5;
+    ec.threads = 1;
+    RouteResult direct;
+    cr_assert_eq(eval_run(&one, &ec, &direct, &e), 0, "%s", e.msg);
+    for (int seed = 1; seed <= 2; seed++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/results/vocab/il-seed%d.json", s.dir, seed);
+        RouteResult *r;
+        int n;
+        RuleSet rules;
+        cr_assert_eq(results_read(path, &r, &n, &rules, &e), 0, "%s", e.msg);
+        cr_assert_eq(n, 1);
+        cr_assert_str_eq(r[0].route_id, one.routes[0].id);
+        cr_assert_float_eq(r[0].driving_score, direct.driving_score, 1e-12);
+        cr_assert_float_eq(r[0].route_completion, direct.route_completion, 1e-12);
+        results_free(r);
+    }
+    routeset_free(&one);
     sweep_plan_free(&p);
     fake_rm_tree(s.dir);
 }
