@@ -5,6 +5,7 @@
 #include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "craft/render.h"
 #include "craft/report.h"
 #include "craft/results_json.h"
 #include "test_results_fake.h"
@@ -236,6 +237,7 @@ Test(report, markdown_of_hand_made_results) {
     cr_assert_eq(report_curves_load(&r, dir, "kl", "sim_steps", &c, &e), -1);
     cr_assert(strstr(e.msg, "no <cell>-seed<k>/metrics.jsonl with numeric 'kl' against 'sim_steps'"), "%s", e.msg);
     report_free(&r);
+    render_shutdown();   /* the PNG's text left fontconfig caches behind */
     fake_rm_tree(root);
 }
 

@@ -113,7 +113,8 @@ static int load_family(ReportFamily *f, const char *dir, Err *e) {
     snprintf(base, sizeof base, "%s", dir);
     for (size_t l = strlen(base); l > 1 && base[l - 1] == '/'; l--) base[l - 1] = '\0';
     const char *slash = strrchr(base, '/');
-    snprintf(f->family, sizeof f->family, "%s", slash ? slash + 1 : base);
+    if (snprintf(f->family, sizeof f->family, "%s", slash ? slash + 1 : base) >= (int)sizeof f->family)
+        return err_set(e, "report: %s: family directory name too long", dir);
     char **names;
     int n;
     if (list_matching(dir, ".json", &names, &n, e)) return -1;
@@ -458,8 +459,13 @@ static int mean_curve(const char *fdir, const char *method, char **names, int n_
         }
         int finite = 0;
         for (int i = 0; i < minlen && !rc; i++) finite |= isfinite((*yo)[i]);
-        *len = finite ? minlen : 0;   /* a metric the method never logs gives no curve */
+        *len = minlen;
         *runs = nd;
+        if (!finite || rc) {   /* a metric the method never logs gives no curve */
+            free(*xo), free(*yo);
+            *xo = *yo = NULL;
+            *len = *runs = 0;
+        }
     }
     for (int k = 0; k < nd; k++) plot_data_free(&d[k]);
     return rc;
