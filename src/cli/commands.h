@@ -13,6 +13,8 @@ int cmd_pretrain(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* `craft bench <what>` entries; each prints figures (one JSON object with --json). */
 int bench_sim_main(int argc, char **argv);

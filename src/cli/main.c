@@ -14,6 +14,8 @@ static const Command COMMANDS[] = {
     {"pretrain", cmd_pretrain, "imitation pre-training of a policy family on demonstrations"},
     {"finetune", cmd_finetune, "closed-loop fine-tuning with CRAFT or a baseline (ppo, grpo-cl, cf)"},
     {"render", cmd_render, "draw the demo scene top-down: animated GIF/MP4, PNG, or a PNG per frame"},
+    {"sweep", cmd_sweep, "train + evaluate every family × method × seed cell of a plan (resumable)"},
+    {"report", cmd_report, "markdown tables (mean ± 95% CI, paired bootstrap vs CRAFT) and learning curves"},
     {"plot", cmd_plot, "line chart (PNG) of chosen keys of a JSONL log against an x key"},
     {"bench", cmd_bench, "throughput benchmarks (sim, nn, ...); --json for machine-readable figures"},
 };
