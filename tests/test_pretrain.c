@@ -105,21 +105,21 @@ Test(pretrain, vocab_imitation_lowers_nll, .timeout = 240) {
     PolicyConfig pc = policy_default_config(POLICY_VOCAB);
     pc.hidden = 32;
     pc.vocab_size = 16;
-    pc.max_batch = 32;
+    pc.max_batch = 16;
     Policy *p = policy_create(&pc, 5, &e);
     cr_assert_not_null(p, "%s", e.msg);
     PretrainConfig cfg = pretrain_default_config();
     cfg.epochs = 1;
-    cfg.batch = 32;
+    cfg.batch = 16;
     cfg.val_frac = 0.0f;
     cfg.kmeans_iters = 5;
     PretrainReport r1, r2;
     cr_assert_eq(pretrain_run(p, ds, &cfg, ck, &r1, &e), 0, "%s", e.msg);
-    cfg.epochs = 6;
+    cfg.epochs = 30;
     cfg.kmeans_iters = 0; /* keep the fitted vocabulary */
     cr_assert_eq(pretrain_run(p, ds, &cfg, ck, &r2, &e), 0, "%s", e.msg);
     cr_assert_lt(r2.train_nll, 0.8f * r1.train_nll, "NLL %.4f -> %.4f", r1.train_nll, r2.train_nll);
-    Policy *q = policy_load(ck, 32, 1, &e);
+    Policy *q = policy_load(ck, 16, 1, &e);
     cr_assert_not_null(q, "%s", e.msg);
     policy_destroy(q);
     policy_destroy(p);

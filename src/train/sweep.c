@@ -18,16 +18,8 @@
 #include "craft/results_json.h"
 #include "train/atomic_file.h"
 
-/* The trainer (src/train/finetune.c) is being written in parallel with this module: weak references
- * let libcraft link without it, and sweep_trainer_default reports its absence at run time.
- * TODO(integration): delete these three lines once finetune.c is in main. */
-#pragma weak finetune_schema
-#pragma weak finetune_defaults
-#pragma weak finetune_run
-
 int sweep_trainer_default(SweepTrainer *t, Err *e) {
-    if (!finetune_schema || !finetune_defaults || !finetune_run)
-        return err_set(e, "sweep: the fine-tuning trainer (finetune.c) is not linked into this build");
+    (void)e;
     t->schema = finetune_schema();
     t->defaults = finetune_defaults;
     return 0;
@@ -568,7 +560,6 @@ int sweep_run_cell(const SweepPlan *p, const SweepCell *c, const SweepCellState 
     if (p->methods[c->method].il) {
         snprintf(ckpt, sizeof ckpt, "%s", c->cfg.policy);
     } else {
-        if (!finetune_run) return err_set(e, "sweep: the fine-tuning trainer (finetune.c) is not linked into this build");
         if (st->status == SWEEP_RETRAIN && move_aside(c->cfg.run_dir, log, e)) return -1;
         FtReport rep = {0};
         if (st->status != SWEEP_EVAL) {
