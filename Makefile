@@ -52,7 +52,7 @@ $(BUILD)/%.o: %.c
 
 # The main job on built-in defaults.
 run: $(BUILD)/craft
-	./$(BUILD)/craft sim
+	./$(BUILD)/craft demo
 
 # OPENBLAS_NUM_THREADS=1: tests pin BLAS to one thread; parallelism comes from OpenMP and Criterion's jobs.
 test: $(BUILD)/craft_tests $(BUILD)/craft

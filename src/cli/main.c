@@ -6,6 +6,7 @@
 typedef struct { const char *name; int (*run)(int, char **); const char *help; } Command;
 
 static const Command COMMANDS[] = {
+    {"demo", cmd_demo, "the main job: short CRAFT fine-tuning of the shipped policy, before/after closed-loop table"},
     {"sim", cmd_sim, "simulate a built-in scenario and print a summary"},
     {"score-bias", cmd_score_bias, "rank correlation and MAD of the constant-velocity proxy score vs the oracle"},
     {"eval", cmd_eval, "run an agent on a route set in closed loop; Bench2Drive-style results JSON"},
