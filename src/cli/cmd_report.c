@@ -7,7 +7,7 @@
 #include "craft/render.h"
 #include "craft/report.h"
 #include "opts.h"
-#include "train/atomic_file.h"
+#include "craft/atomic_file.h"
 
 int cmd_report(int argc, char **argv) {
     const char *out = NULL, *ref = "craft", *curves = NULL, *png = NULL, *metric = "mean_return", *x_key = "sim_steps";

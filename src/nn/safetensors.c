@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "craft/nn_safetensors.h"
+#include "craft/atomic_file.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors data is little-endian; add byte swapping for this host"
@@ -87,17 +88,6 @@ static int write_all(FILE *f, const NnParams *p, const int *order, const char *h
     return 0;
 }
 
-static void fsync_dir_of(const char *path) {
-    char *copy = strdup(path);
-    if (!copy) return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd); /* best effort: makes the rename itself durable */
-        close(fd);
-    }
-    free(copy);
-}
-
 int nn_safetensors_save(const char *path, const NnParams *p, const NnMeta *meta, Err *e) {
     if (!p->values) return err_set(e, "save %s: parameter store not allocated", path);
     int *order = malloc((size_t)p->n * sizeof *order);
@@ -110,41 +100,14 @@ int nn_safetensors_save(const char *path, const NnParams *p, const NnMeta *meta,
         free(order);
         return err_set(e, "save %s: out of memory building the header", path);
     }
-    size_t tlen = strlen(path) + 16;
-    char *tmp = malloc(tlen);
-    int rc = -1, fd = -1;
-    FILE *f = NULL;
-    if (!tmp) goto done;
-    snprintf(tmp, tlen, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        err_set(e, "save %s: cannot create a temporary file next to it: %m", path);
-        goto done;
+    AtomicFile af;
+    int rc = atomic_file_open(&af, path, e);
+    if (!rc && write_all(af.f, p, order, header, hlen)) {
+        atomic_file_abort(&af);
+        rc = err_set(e, "save %s: write failed (%m); the previous checkpoint, if any, is untouched", path);
+    } else if (!rc) {
+        rc = atomic_file_commit(&af, e);
     }
-    fchmod(fd, 0644);
-    f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        err_set(e, "save %s: %m", path);
-        goto done;
-    }
-    int bad = write_all(f, p, order, header, hlen) || fflush(f) || fsync(fileno(f));
-    if (fclose(f) || bad) {
-        err_set(e, "save %s: write failed (%m); the previous checkpoint, if any, is untouched", path);
-        unlink(tmp);
-        goto done;
-    }
-    if (rename(tmp, path)) {
-        err_set(e, "save %s: rename of the temporary file failed: %m", path);
-        unlink(tmp);
-        goto done;
-    }
-    fsync_dir_of(path);
-    rc = 0;
-done:
-    if (!tmp) err_set(e, "save %s: out of memory", path);
-    free(tmp);
     free(header);
     free(order);
     return rc;

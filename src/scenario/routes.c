@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "craft/atomic_file.h"
 #include "scenario/scn_internal.h"
 
 #define SEED_SPLIT_SHIFT 45
@@ -197,25 +198,21 @@ int routeset_read_file(RouteSet *out, const char *path, Err *e) {
 }
 
 int routeset_write_file(const RouteSet *rs, const char *path, Err *e) {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) return err_set(e, "path too long: %s", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return err_set(e, "cannot write %s: %m", tmp);
-    fprintf(f, "[\n");
+    AtomicFile af;
+    if (atomic_file_open(&af, path, e)) return -1;
+    fprintf(af.f, "[\n");
     for (int i = 0; i < rs->n; i++) {
         const RouteSpec *r = &rs->routes[i];
-        fprintf(f, "  {\"id\": \"%s\", \"type\": \"%s\", \"seed\": %llu%s%s%s}%s\n", r->id, r->type,
+        fprintf(af.f, "  {\"id\": \"%s\", \"type\": \"%s\", \"seed\": %llu%s%s%s}%s\n", r->id, r->type,
                 (unsigned long long)r->seed, r->overrides[0] ? ", \"params\": \"" : "", r->overrides,
                 r->overrides[0] ? "\"" : "", i + 1 < rs->n ? "," : "");
     }
-    fprintf(f, "]\n");
-    int bad = fflush(f) != 0 || ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
-        remove(tmp);
-        return err_set(e, "cannot write %s: %m", path);
+    fprintf(af.f, "]\n");
+    if (ferror(af.f)) {
+        atomic_file_abort(&af);
+        return err_set(e, "cannot write %s", path);
     }
-    return 0;
+    return atomic_file_commit(&af, e);
 }
 
 /* ---- the --routes argument ---------------------------------------------------------------- */

@@ -2,6 +2,7 @@
  * include/craft/results_json.h). The writer goes through a temp file + fsync + rename so that a
  * crash never leaves a half-written results file behind. */
 #include "craft/results_json.h"
+#include "craft/atomic_file.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -151,49 +152,6 @@ static cJSON *summary_json(const B2dSummary *s, RuleSet rules, double wall_time_
     return o;
 }
 
-/* Writes text to path atomically: <path>.tmp.<pid>, fsync, rename, fsync of the directory. */
-static int write_atomic(const char *path, const char *text, Err *e) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return err_set(e, "results: path too long: %s", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return err_set(e, "results: cannot create %s: %s", tmp, strerror(errno));
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            int er = errno;
-            close(fd);
-            unlink(tmp);
-            return err_set(e, "results: cannot write %s: %s", tmp, strerror(er));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        int er = errno;
-        unlink(tmp);
-        return err_set(e, "results: cannot flush %s: %s", tmp, strerror(er));
-    }
-    if (rename(tmp, path) != 0) {
-        int er = errno;
-        unlink(tmp);
-        return err_set(e, "results: cannot rename %s to %s: %s", tmp, path, strerror(er));
-    }
-    /* make the rename itself durable */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
-    else snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
 int results_write(const char *path, const RouteResult *routes, int n, RuleSet rules, double wall_time_s, Err *e) {
     if (!path || n < 0 || (n > 0 && !routes)) return err_set(e, "results_write: bad arguments");
     B2dSummary s;
@@ -207,7 +165,7 @@ int results_write(const char *path, const RouteResult *routes, int n, RuleSet ru
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text) return err_set(e, "results: out of memory while formatting %s", path);
-    int rc = write_atomic(path, text, e);
+    int rc = atomic_write_text(path, text, e);
     cJSON_free(text);
     return rc;
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
-#include "train/atomic_file.h"
+#include "craft/atomic_file.h"
 
 #define NAME_MAX_LEN 128
 

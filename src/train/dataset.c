@@ -11,7 +11,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 #include "craft/policy.h"
-#include "train/atomic_file.h"
+#include "craft/atomic_file.h"
 
 _Static_assert(sizeof(DatasetRecord) == sizeof(Obs) + sizeof(Traj) + 4 * sizeof(int32_t),
                "DatasetRecord must have no padding: its bytes are written as they are");

@@ -13,7 +13,7 @@
 #include "craft/jsonl.h"
 #include "craft/nn_safetensors.h"
 #include "craft/plot.h"
-#include "atomic_file.h"
+#include "craft/atomic_file.h"
 #include "ft_internal.h"
 
 typedef struct {

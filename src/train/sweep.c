@@ -16,7 +16,7 @@
 #include "craft/b2d_metrics.h"
 #include "craft/eval.h"
 #include "craft/results_json.h"
-#include "train/atomic_file.h"
+#include "craft/atomic_file.h"
 
 int sweep_trainer_default(SweepTrainer *t, Err *e) {
     (void)e;

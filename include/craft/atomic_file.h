@@ -1,8 +1,8 @@
-/* atomic_file — files under src/train/ that must never be seen half-written (datasets, config
- * dumps): written to <path>.tmp.XXXXXX next to the target, then flush + fsync + rename + fsync of
+/* atomic_file — files that must never be seen half-written (checkpoints, datasets, results, configs,
+ * route files): written to <path>.tmp.XXXXXX next to the target, then flush + fsync + rename + fsync of
  * the directory on commit; abort (or any failure) unlinks the temporary and leaves <path> intact. */
-#ifndef CRAFT_TRAIN_ATOMIC_FILE_H
-#define CRAFT_TRAIN_ATOMIC_FILE_H
+#ifndef CRAFT_ATOMIC_FILE_H
+#define CRAFT_ATOMIC_FILE_H
 #include <stdio.h>
 #include "craft/err.h"
 

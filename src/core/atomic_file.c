@@ -1,5 +1,5 @@
 /* atomic_file — temp file + fsync + rename (src/train/atomic_file.h). */
-#include "train/atomic_file.h"
+#include "craft/atomic_file.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
