@@ -4,7 +4,8 @@
 # bit-identical final parameters to the single process (same seed, same global batch), on a tiny
 # policy pre-trained here from a few expert records. (3) killing one rank mid-run stops the whole job
 # within seconds, non-zero, naming the rank, with a complete checkpoint behind; `--resume` under a
-# different number of ranks then reaches the uninterrupted run's parameters bit for bit.
+# different number of ranks then reaches the uninterrupted run's parameters bit for bit. (4) `craft
+# sweep` under 2 ranks (cells dealt round-robin) writes the same result files as the single process.
 # Skipped, with a note, where mpirun is absent.
 set -u
 CRAFT=${CRAFT:-./build/craft}
@@ -80,6 +81,26 @@ else
         else fail "resumed run differs from the uninterrupted one"; fi
     else fail "resume under 4 ranks: $(cat "$dir/reserr")"; fi
 fi
+
+# ---- (4) sweep: cells dealt over the ranks ----
+for t in single np2; do
+    cat > "$dir/plan_$t.json" <<EOF
+{"families": ["vocab"], "methods": ["il", "craft", "cf"], "seeds": [1, 2], "set": {"steps": 600},
+ "pretrained": {"vocab": "$pol"}, "eval_routes": "eval220-010,eval220-016", "runs_dir": "$dir/sw_$t/runs",
+ "out_dir": "$dir/sw_$t/res", "threads": 1}
+EOF
+done
+$CRAFT sweep "$dir/plan_single.json" --quiet >/dev/null 2>&1 || fail "single-process sweep"
+if mpirun -np 2 $CRAFT sweep "$dir/plan_np2.json" --quiet >/dev/null 2>"$dir/swerr"; then
+    same=0
+    for f in "$dir"/sw_single/res/vocab/*.json; do
+        g="$dir/sw_np2/res/vocab/$(basename "$f")"
+        [ -f "$g" ] && grep -v wall_time_s "$f" | sed "s|sw_single|sw_X|g" > "$dir/a.cmp" &&
+            grep -v wall_time_s "$g" | sed "s|sw_np2|sw_X|g" > "$dir/b.cmp" && cmp -s "$dir/a.cmp" "$dir/b.cmp" && same=$((same+1))
+    done
+    if [ $same -eq 6 ]; then echo "ok: sweep under 2 ranks writes the single process's 6 result files"
+    else fail "sweep under 2 ranks: only $same of 6 result files equal the single process's"; fi
+else fail "mpirun -np 2 craft sweep: $(cat "$dir/swerr")"; fi
 rm -rf "$dir"
 if [ $fails -ne 0 ]; then echo "mpi tests: $fails failed"; exit 1; fi
 echo "mpi tests: all passed"
