@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include "craft/err.h"
 
-typedef struct {
+typedef struct Dist {
     int rank, size;
     int mpi;          /* 1 when MPI was initialised (launched by mpirun) */
 } Dist;
+/* One process, no MPI (what dist_init gives without mpirun). */
+static inline Dist dist_single(void) { return (Dist){.rank = 0, .size = 1, .mpi = 0}; }
 
 /* Initialises MPI when the process was started by mpirun (and craft was built with MPI). */
 int dist_init(Dist *d, int *argc, char ***argv, Err *e);

@@ -10,7 +10,13 @@
  * checkpoints (ckpt-<iter>/ + LATEST, written atomically) and final.safetensors. --resume continues
  * from LATEST and reaches bit-identical parameters to an uninterrupted run: iterations start
  * episodes afresh, so a checkpoint is just parameters, teacher, optimiser moments and counters.
- * Budget: simulator steps executed, counting branched rollouts, excluding forecast-only scoring. */
+ * Budget: simulator steps executed, counting branched rollouts, excluding forecast-only scoring.
+ *
+ * Scale-out (`mpirun -np N craft finetune`): world w of an iteration is rolled out by rank w mod N
+ * and the batch is gathered onto every rank; each minibatch is cut into S = grad_shards fixed shards,
+ * shard k's gradient computed by rank k mod N, and the shards summed in shard order (dist.h) also for
+ * N = 1: the same seed gives bit-identical parameters for any N. Rank 0 alone writes the run
+ * directory; every rank starts from rank 0's parameters, so a run resumes under a different N. */
 #ifndef CRAFT_FINETUNE_H
 #define CRAFT_FINETUNE_H
 #include <stdint.h>
@@ -37,6 +43,7 @@ typedef struct {
     float clip_eps, dual_c, std_threshold;
     float lr, lr_min, grad_clip, weight_decay;
     int epochs, minibatch;
+    int grad_shards;           /* S: each minibatch's gradient is the sum of S shards, in shard order */
     float credit_window, credit_gamma;
     float ppo_gamma, ppo_lambda, ppo_value_lr, ppo_entropy;
     float grpo_kl;
@@ -64,9 +71,24 @@ typedef struct {
     long sim_steps;
     double wall_s;
     char final_path[600];
+    /* where the time of this process went (this session only, not counting resumed iterations) */
+    int ranks;
+    long updates;              /* optimiser steps */
+    double rollout_s;          /* rolling out this rank's worlds */
+    double gather_s;           /* gathering the batch onto every rank */
+    double compute_s;          /* advantages, log π_old, shard gradients, optimiser */
+    double reduce_s;           /* reducing the gradient shards */
+    double grad_bytes_per_update;  /* gradient bytes moved between ranks per update (0 for one rank) */
+    double batch_bytes_per_iter;   /* rollout bytes moved between ranks per iteration */
+    size_t params;             /* trainable floats of the policy */
 } FtReport;
 
-/* Runs (or, with resume, continues) a fine-tuning run into cfg->run_dir. */
+typedef struct Dist Dist;
+/* Runs (or, with resume, continues) a fine-tuning run into cfg->run_dir, as one process. */
 int finetune_run(const FtConfig *cfg, int resume, FtProgressFn progress, void *ctx, FtReport *rep, Err *e);
+/* The same as one rank of `mpirun -np N` (d from dist_init; every rank calls it with the same cfg).
+ * Errors are local: the caller ends the job (dist_abort) when a rank fails. */
+int finetune_run_dist(const FtConfig *cfg, const Dist *d, int resume, FtProgressFn progress, void *ctx, FtReport *rep,
+                      Err *e);
 
 #endif

@@ -128,6 +128,7 @@ typedef struct {
     FILE *log;                   /* progress lines; NULL: silent */
     SweepCellRunner runner;      /* NULL: sweep_run_cell */
     void *runner_ctx;
+    int rank, ranks;             /* MPI hand-out: run only the cells i (plan order) with i mod ranks == rank (ranks 0: all) */
 } SweepOptions;
 
 typedef struct {

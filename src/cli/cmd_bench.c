@@ -10,6 +10,7 @@ static const BenchEntry BENCHES[] = {
     {"score", bench_score_main, "counterfactual scorer candidate evaluations per second per core"},
     {"nn", bench_nn_main, "GEMM efficiency vs cblas_sgemm, MLP and transformer training samples/s"},
     {"policy", bench_policy_main, "observation encoding and vocab-policy forward / training states per second"},
+    {"train", bench_train_main, "fine-tuning updates/s, sim steps/s, gradient bytes per update (also under mpirun)"},
 };
 #define N_BENCHES (int)(sizeof BENCHES / sizeof BENCHES[0])
 

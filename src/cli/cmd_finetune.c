@@ -1,11 +1,14 @@
 /* `craft finetune`: closed-loop post-training of a pre-trained policy with CRAFT or a baseline
  * (include/craft/finetune.h). Config: defaults of the method, then --config FILE.json, then every
- * --set key=value (repeatable), then the explicit options. --resume continues a killed run. */
+ * --set key=value (repeatable), then the explicit options. --resume continues a killed run.
+ * Under `mpirun -np N` every rank runs this with the same options (finetune.h: scale-out); a rank
+ * that fails ends the whole job with a message naming it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "commands.h"
+#include "craft/dist.h"
 #include "craft/finetune.h"
 #include "craft/render.h"
 #include "opts.h"
@@ -82,10 +85,20 @@ int cmd_finetune(int argc, char **argv) {
         config_print_help(stdout, sch, &cfg);
         return 0;
     }
+    Dist d;
+    if (dist_init(&d, NULL, NULL, &e)) return fprintf(stderr, "craft finetune: %s\n", e.msg), 1;
     FtReport rep;
-    rc = finetune_run(&cfg, resume, quiet || !isatty(2) ? NULL : ft_progress, NULL, &rep, &e);
+    rc = finetune_run_dist(&cfg, &d, resume, quiet || !isatty(2) || !dist_is_root(&d) ? NULL : ft_progress, NULL, &rep, &e);
     render_shutdown();
+    if (rc && d.size > 1) {
+        char msg[sizeof e.msg + 32];
+        snprintf(msg, sizeof msg, "craft finetune: %s", e.msg);
+        dist_abort(&d, msg); /* the other ranks may wait on this one: stop them all */
+    }
+    int root = dist_is_root(&d);
+    dist_finalize(&d);
     if (rc) return fprintf(stderr, "craft finetune: %s\n", e.msg), 1;
+    if (!root) return 0;
     printf("craft finetune: %s, %d iterations, %ld simulator steps in %.1f s -> %s\n", ft_method_name((FtMethod)cfg.method),
            rep.iterations, rep.sim_steps, rep.wall_s, rep.final_path);
     return 0;

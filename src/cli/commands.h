@@ -22,5 +22,6 @@ int bench_sim_main(int argc, char **argv);
 int bench_score_main(int argc, char **argv);
 int bench_nn_main(int argc, char **argv);
 int bench_policy_main(int argc, char **argv);
+int bench_train_main(int argc, char **argv);
 
 #endif

@@ -1,7 +1,7 @@
-/* finetune — the trainer's iteration loop (see include/craft/finetune.h): rollouts (ft_rollout.c)
- * → advantages of the method → K epochs over a fixed partition of the states into minibatches →
- * EMA teacher → metrics line → atomic checkpoint. log π_old is computed per minibatch with the
- * same partition before the first update, so ρ = 1 exactly at the start of every update. */
+/* finetune — the trainer's iteration loop (see include/craft/finetune.h): rollouts (ft_rollout.c,
+ * this rank's worlds, then the batch on every rank) → advantages of the method (computed redundantly
+ * on every rank) → the update (ft_update.c: K epochs, sharded gradients) → metrics line → atomic
+ * checkpoint. Rank 0 alone writes the run directory; the others follow its parameters. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,35 +16,17 @@
 #include "craft/atomic_file.h"
 #include "ft_internal.h"
 
-typedef struct {
-    FtConfig cfg;
-    Policy *pol, *teacher;
-    NnAdamW opt;
-    FtValue *value;
-    FtBatch batch;
-    int A, M;                    /* actions per state; minibatch capacity */
-    /* per-iteration arrays, sized for the batch */
-    float *adv, *logp_old, *logp, *logp_teacher, *dlogp, *ent, *dent, *kl_a, *kl_b, *credit, *values, *returns;
-    uint8_t *valid, *credited, *done;
-    int *order;
-    Obs *mb_obs;
-    PolicyAction *mb_acts;
-    float *mb_adv, *mb_old, *mb_target;
-    uint8_t *mb_valid;
-    /* counters */
-    int iter;
-    long sim_steps;
-    double wall_s;
-} Trainer;
-
 /* ---- allocation ------------------------------------------------------------------------------ */
 static int trainer_alloc(Trainer *T, Err *e) {
     const FtConfig *c = &T->cfg;
     size_t n = (size_t)c->worlds * (size_t)c->horizon, na;
     T->A = c->group + 1;
     T->M = c->minibatch;
+    T->S = c->grad_shards;
     na = n * (size_t)T->A;
-    if (ft_batch_alloc(&T->batch, c->worlds, c->horizon, c->group, e)) return -1;
+    if (ft_batch_alloc(&T->batch, &T->d, c->worlds, c->horizon, c->group, e)) return -1;
+    T->stride = ft_shard_stride(policy_params(T->pol)->total, T->S);
+    size_t shard_floats = (size_t)dist_my_shards(&T->d, T->S) * T->stride;
 #define ALLOC(p, count) ((p) = calloc((count) ? (count) : 1, sizeof *(p)))
     size_t mna = (size_t)T->M * (size_t)T->A;
     if (!ALLOC(T->adv, na) || !ALLOC(T->logp_old, na) || !ALLOC(T->logp, mna) || !ALLOC(T->logp_teacher, mna) || !ALLOC(T->dlogp, mna) ||
@@ -52,7 +34,7 @@ static int trainer_alloc(Trainer *T, Err *e) {
         !ALLOC(T->credit, n) || !ALLOC(T->values, n) || !ALLOC(T->returns, n) || !ALLOC(T->valid, na) ||
         !ALLOC(T->credited, n) || !ALLOC(T->done, n) || !ALLOC(T->order, n) || !ALLOC(T->mb_obs, T->M) ||
         !ALLOC(T->mb_acts, mna) || !ALLOC(T->mb_adv, mna) || !ALLOC(T->mb_old, mna) || !ALLOC(T->mb_target, T->M) ||
-        !ALLOC(T->mb_valid, mna))
+        !ALLOC(T->mb_valid, mna) || !ALLOC(T->shard_buf, shard_floats) || !ALLOC(T->reduced, T->stride))
         return err_set(e, "finetune: out of memory");
 #undef ALLOC
     return 0;
@@ -62,7 +44,7 @@ static void trainer_free(Trainer *T) {
     ft_batch_free(&T->batch);
     void *bufs[] = {T->adv, T->logp_old, T->logp, T->logp_teacher, T->dlogp, T->ent, T->dent, T->kl_a, T->kl_b, T->credit,
                     T->values, T->returns, T->valid, T->credited, T->done, T->order, T->mb_obs, T->mb_acts,
-                    T->mb_adv, T->mb_old, T->mb_target, T->mb_valid};
+                    T->mb_adv, T->mb_old, T->mb_target, T->mb_valid, T->shard_buf, T->reduced};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     nn_adamw_destroy(&T->opt);
     ft_value_destroy(T->value);
@@ -145,107 +127,6 @@ static void ppo_advantages(Trainer *T) {
         T->adv[(size_t)s * T->A] = (float)((T->adv[(size_t)s * T->A] - mean) / sd);
         T->valid[(size_t)s * T->A] = 1;
     }
-}
-
-/* ---- the update -------------------------------------------------------------------------------- */
-typedef struct {
-    SurrogateStats stats;
-    double loss, kl_ts, kl_st, entropy, rho_dev_first, value_loss;
-    int minibatches;
-} UpdateStats;
-
-static void gather(Trainer *T, const int *states, int mb) {
-    const FtBatch *b = &T->batch;
-    for (int k = 0; k < mb; k++) {
-        int s = states[k];
-        T->mb_obs[k] = b->obs[s];
-        memcpy(&T->mb_acts[(size_t)k * T->A], &b->acts[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_acts);
-        memcpy(&T->mb_adv[(size_t)k * T->A], &T->adv[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_adv);
-        memcpy(&T->mb_valid[(size_t)k * T->A], &T->valid[(size_t)s * T->A], (size_t)T->A);
-        memcpy(&T->mb_old[(size_t)k * T->A], &T->logp_old[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_old);
-        T->mb_target[k] = T->returns[s];
-    }
-}
-
-static int update(Trainer *T, Rng *rng, float lr, UpdateStats *us, Err *e) {
-    const FtConfig *c = &T->cfg;
-    FtBatch *b = &T->batch;
-    int n = b->n, A = T->A, M = T->M;
-    memset(us, 0, sizeof *us);
-    for (int s = 0; s < n; s++) T->order[s] = s;
-    for (int s = n - 1; s > 0; s--) { /* one fixed partition per iteration */
-        int j = (int)rng_below(rng, (uint32_t)(s + 1)), t = T->order[s];
-        T->order[s] = T->order[j];
-        T->order[j] = t;
-    }
-    /* log π_old with the update's own partition: ρ = 1 exactly before the first step */
-    for (int at = 0; at < n; at += M) {
-        int mb = n - at < M ? n - at : M;
-        gather(T, &T->order[at], mb);
-        if (policy_evaluate(T->pol, T->mb_obs, mb, T->mb_acts, A, T->logp, NULL, e)) return -1;
-        for (int k = 0; k < mb; k++)
-            memcpy(&T->logp_old[(size_t)T->order[at + k] * A], &T->logp[(size_t)k * A], (size_t)A * sizeof(float));
-    }
-    SurrogateParams sp = {.clip_eps = c->clip_eps, .dual_c = c->dual_c};
-    float beta = ft_effective_beta(c), eta = ft_effective_entropy(c), w_ts = 0, w_st = 0;
-    int use_proxy_stream = c->method == METHOD_GRPO_CL || (c->proxy && (c->method == METHOD_CRAFT || c->method == METHOD_CF));
-    int use_exec_stream = c->method == METHOD_PPO || (c->residual && c->method == METHOD_CRAFT);
-    float exec_weight = c->method == METHOD_PPO ? 1.0f : c->lambda_res;
-    for (int ep = 0; ep < c->epochs; ep++)
-        for (int at = 0; at < n; at += M) {
-            int mb = n - at < M ? n - at : M;
-            gather(T, &T->order[at], mb);
-            if (policy_evaluate(T->pol, T->mb_obs, mb, T->mb_acts, A, T->logp, T->ent, e)) return -1;
-            if (ep == 0 && at == 0)
-                for (int k = 0; k < mb * A; k++)
-                    us->rho_dev_first = fmax(us->rho_dev_first, fabs(exp((double)T->logp[k] - T->mb_old[k]) - 1.0));
-            memset(T->dlogp, 0, (size_t)mb * A * sizeof *T->dlogp);
-            double loss = 0.0;
-            if (use_proxy_stream) {
-                uint8_t *v = T->mb_valid;
-                int nv = 0;
-                for (int k = 0; k < mb; k++) v[(size_t)k * A] = 0; /* the executed slot is not a group member */
-                for (int k = 0; k < mb * A; k++) nv += v[k];
-                if (nv) loss += craft_surrogate_batch(T->logp, T->mb_old, T->mb_adv, v, mb * A, &sp, 1.0f / nv, T->dlogp, &us->stats);
-                gather(T, &T->order[at], mb); /* restore the executed slots' flags */
-            }
-            if (use_exec_stream) {
-                /* the executed action: stride A; credited (or, for ppo, every) state */
-                for (int k = 0; k < mb; k++) {
-                    size_t i = (size_t)k * A;
-                    if (!T->mb_valid[i]) continue;
-                    loss += craft_surrogate_batch(&T->logp[i], &T->mb_old[i], &T->mb_adv[i], NULL, 1, &sp,
-                                                  exec_weight / mb, &T->dlogp[i], &us->stats);
-                }
-            }
-            for (int k = 0; k < mb; k++) T->dent[k] = -eta / (float)mb;
-            const Policy *teacher = NULL;
-            if (beta > 0.0f) {
-                if (policy_evaluate(T->teacher, T->mb_obs, mb, T->mb_acts, A, T->logp_teacher, NULL, e) ||
-                    policy_kl(T->teacher, T->pol, T->kl_a, e) || policy_kl(T->pol, T->teacher, T->kl_b, e))
-                    return -1;
-                craft_kl_weights(c->kl_alpha, beta, 1.0f / (float)mb, &w_ts, &w_st);
-                loss += craft_kl_asym(c->kl_alpha, beta, T->kl_a, T->kl_b, mb);
-                for (int k = 0; k < mb; k++) us->kl_ts += T->kl_a[k] / mb, us->kl_st += T->kl_b[k] / mb;
-                teacher = T->teacher;
-            }
-            double ent = 0.0;
-            for (int k = 0; k < mb; k++) ent += T->ent[k] / mb;
-            loss -= eta * ent;
-            if (!isfinite(loss)) return err_set(e, "finetune: non-finite loss at iteration %d (diverged or NaN in a batch)", T->iter);
-            nn_params_zero_grad(policy_params(T->pol));
-            PolicyLossGrad g = {.dlogp = T->dlogp, .dentropy = eta > 0.0f ? T->dent : NULL, .teacher = teacher,
-                                .w_kl_teacher_student = teacher ? w_ts : 0.0f, .w_kl_student_teacher = teacher ? w_st : 0.0f};
-            if (policy_backward(T->pol, &g, e)) return -1;
-            nn_clip_grad_norm(policy_params(T->pol), c->grad_clip);
-            nn_adamw_step(&T->opt, policy_params(T->pol), lr);
-            if (T->value) us->value_loss += ft_value_train_step(T->value, T->mb_obs, mb, T->mb_target, c->ppo_value_lr);
-            us->loss += loss;
-            us->entropy += ent;
-            us->minibatches++;
-        }
-    if (c->teacher == TEACHER_EMA) nn_ema_update(policy_params(T->teacher), policy_params(T->pol), c->ema_tau);
-    return 0;
 }
 
 /* ---- checkpoints ------------------------------------------------------------------------------ */
@@ -375,12 +256,113 @@ static void metrics_line(Trainer *T, const UpdateStats *us, double corr, int n_r
     jsonl_write_text(log, buf, NULL);
 }
 
-int finetune_run(const FtConfig *cfg, int resume, FtProgressFn progress, void *ctx, FtReport *rep, Err *e) {
+/* Every rank takes rank 0's parameters, teacher, optimiser state and counters (after loading the
+ * pre-trained policy or resuming): the ranks start identical whatever the file system shows them. */
+static int sync_state(Trainer *T, Err *e) {
+    const Dist *d = &T->d;
+    if (d->size == 1) return 0;
+    NnParams *pp = policy_params(T->pol);
+    size_t bytes = pp->total * sizeof(float);
+    long counters[3] = {T->iter, T->sim_steps, T->opt.step};
+    if (dist_bcast(d, pp->values, bytes, 0, e) || dist_bcast(d, policy_params(T->teacher)->values, bytes, 0, e) ||
+        dist_bcast(d, T->opt.m, bytes, 0, e) || dist_bcast(d, T->opt.v, bytes, 0, e) ||
+        dist_bcast(d, counters, sizeof counters, 0, e) || dist_bcast(d, &T->wall_s, sizeof T->wall_s, 0, e))
+        return -1;
+    T->iter = (int)counters[0];
+    T->sim_steps = counters[1];
+    T->opt.step = counters[2];
+    if (T->value) {
+        NnParams *vp = ft_value_params(T->value);
+        NnAdamW *vo = ft_value_opt(T->value);
+        size_t vb = vp->total * sizeof(float);
+        if (dist_bcast(d, vp->values, vb, 0, e) || dist_bcast(d, vo->m, vb, 0, e) || dist_bcast(d, vo->v, vb, 0, e) ||
+            dist_bcast(d, &vo->step, sizeof vo->step, 0, e))
+            return -1;
+    }
+    return 0;
+}
+
+/* Rank 0 resumes from the run directory and tells the others whether it could. */
+static int resume_all(Trainer *T, uint64_t hash, Err *e) {
+    int r = dist_is_root(&T->d) ? resume_checkpoint(T, hash, e) : 0;
+    if (dist_bcast(&T->d, &r, sizeof r, 0, e)) return -1;
+    if (r < 0 && !dist_is_root(&T->d)) return err_set(e, "resume failed on rank 0");
+    return r < 0 ? -1 : 0;
+}
+
+/* One iteration: rollouts, advantages, update, metrics line, checkpoint. */
+static int iteration(Trainer *T, uint64_t hash, JsonlLog *log, FtProgressFn progress, void *ctx, Err *e) {
+    const FtConfig *cfg = &T->cfg;
+    double t0 = omp_get_wtime();
+    if (ft_rollout(cfg, &T->d, T->pol, (uint64_t)T->iter, &T->batch, e)) return -1;
+    double roll_s = omp_get_wtime() - t0 - T->batch.comm_s;
+    T->rep->rollout_s += roll_s;
+    T->rep->gather_s += T->batch.comm_s;
+    T->rep->batch_bytes_per_iter = T->batch.comm_bytes;
+    double t1 = omp_get_wtime();
+    memset(T->adv, 0, (size_t)T->batch.n * T->A * sizeof *T->adv);
+    memset(T->valid, 0, (size_t)T->batch.n * T->A);
+    memset(T->credited, 0, (size_t)T->batch.n);
+    int n_groups = 0, n_res = 0;
+    double corr = NAN;
+    if (cfg->method == METHOD_PPO) {
+        ppo_advantages(T);
+    } else {
+        if (cfg->method == METHOD_GRPO_CL || cfg->proxy) n_groups = proxy_advantages(T);
+        if (cfg->method == METHOD_CRAFT) {
+            n_res = residual_advantages(T, &corr);
+            if (!cfg->residual) /* ablation: credited but not trained on */
+                for (int s = 0; s < T->batch.n; s++) T->valid[(size_t)s * T->A] = 0;
+        }
+    }
+    T->rep->compute_s += omp_get_wtime() - t1;
+    float lr = fmaxf(cfg->lr_min, cfg->lr * powf(0.9f, (float)T->iter));
+    Rng rng; /* the minibatch partition: the same on every rank */
+    rng_seed(&rng, (uint64_t)cfg->seed, 0x46540000ULL + (uint64_t)T->iter);
+    UpdateStats us = {0};
+    if (T->batch.n > 0 && ft_update(T, &rng, lr, &us, e)) return -1;
+    T->sim_steps += T->batch.sim_steps;
+    T->wall_s += omp_get_wtime() - t0;
+    if (log) metrics_line(T, &us, corr, n_res, n_groups, lr, roll_s, log);
+    T->iter++;
+    if (dist_is_root(&T->d) && T->iter % cfg->checkpoint_every == 0 && write_checkpoint(T, hash, e)) return -1;
+    if (progress) {
+        FtProgress p = {.iter = T->iter, .sim_steps = T->sim_steps, .budget = cfg->steps, .wall_s = T->wall_s,
+                        .steps_per_s = T->batch.sim_steps / fmax(roll_s, 1e-9), .kl = (float)(us.kl_st / fmax(us.minibatches, 1))};
+        for (int w = 0; w < cfg->worlds; w++) {
+            p.mean_return += T->batch.eps[w].ret / cfg->worlds;
+            for (int k = 0; k < CEV_KIND_COUNT; k++) p.events += T->batch.eps[w].counts[k];
+        }
+        progress(&p, ctx);
+    }
+    return 0;
+}
+
+/* Rank 0's end of the run: last checkpoint, final parameters, curves. */
+static int finish(Trainer *T, uint64_t hash, Err *e) {
+    const FtConfig *cfg = &T->cfg;
+    char path[1200], png[1200];
+    if (T->iter % cfg->checkpoint_every && write_checkpoint(T, hash, e)) return -1;
+    if (policy_save(T->pol, T->rep->final_path, e)) return -1;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", cfg->run_dir);
+    snprintf(png, sizeof png, "%s/curves.png", cfg->run_dir);
+    const char *keys[] = {"mean_return", "kl_student_teacher", "mean_abs_adv_res"};
+    Err pe;
+    plot_jsonl_png(path, "sim_steps", keys, 3, png, &pe); /* a plot failure does not fail the run */
+    return 0;
+}
+
+int finetune_run_dist(const FtConfig *cfg, const Dist *d, int resume, FtProgressFn progress, void *ctx, FtReport *rep,
+                      Err *e) {
     Trainer T;
     memset(&T, 0, sizeof T);
     memset(rep, 0, sizeof *rep);
     T.cfg = *cfg;
-    if (mkdir(cfg->run_dir, 0755) && errno != EEXIST) return err_set(e, "cannot create run directory %s: %m", cfg->run_dir);
+    T.d = *d;
+    T.rep = rep;
+    rep->ranks = d->size;
+    int root = dist_is_root(d);
+    if (root && mkdir(cfg->run_dir, 0755) && errno != EEXIST) return err_set(e, "cannot create run directory %s: %m", cfg->run_dir);
     uint64_t hash = config_hash(finetune_schema(), cfg);
     JsonlLog *log = NULL;
     int rc = -1, cap = cfg->worlds > cfg->minibatch ? cfg->worlds : cfg->minibatch;
@@ -392,64 +374,23 @@ int finetune_run(const FtConfig *cfg, int resume, FtProgressFn progress, void *c
     ac.weight_decay = cfg->weight_decay;
     if (nn_adamw_create(&T.opt, policy_params(T.pol), ac, e)) goto done;
     if (cfg->method == METHOD_PPO && !(T.value = ft_value_create((uint64_t)cfg->seed * 7919u + 1u, cfg->minibatch, e))) goto done;
-    if (resume) {
-        int r = resume_checkpoint(&T, hash, e);
-        if (r < 0) goto done;
-    }
-    snprintf(path, sizeof path, "%s/config.json", cfg->run_dir);
-    if (config_write_json(finetune_schema(), cfg, path, e)) goto done;
-    snprintf(path, sizeof path, "%s/metrics.jsonl", cfg->run_dir);
-    if (!(log = jsonl_open(path, "iter", T.iter > 0 ? T.iter - 1 : -1, e))) goto done;
-    while (T.sim_steps < cfg->steps) {
-        double t0 = omp_get_wtime();
-        Rng rng;
-        rng_seed(&rng, (uint64_t)cfg->seed, 0x46540000ULL + (uint64_t)T.iter);
-        if (ft_rollout(&T.cfg, T.pol, (uint64_t)T.iter, &rng, &T.batch, e)) goto done;
-        double roll_s = omp_get_wtime() - t0;
-        memset(T.adv, 0, (size_t)T.batch.n * T.A * sizeof *T.adv);
-        memset(T.valid, 0, (size_t)T.batch.n * T.A);
-        memset(T.credited, 0, (size_t)T.batch.n);
-        int n_groups = 0, n_res = 0;
-        double corr = NAN;
-        if (cfg->method == METHOD_PPO) {
-            ppo_advantages(&T);
-        } else {
-            if (cfg->method == METHOD_GRPO_CL || cfg->proxy) n_groups = proxy_advantages(&T);
-            if (cfg->method == METHOD_CRAFT) {
-                n_res = residual_advantages(&T, &corr);
-                if (!cfg->residual) /* ablation: credited but not trained on */
-                    for (int s = 0; s < T.batch.n; s++) T.valid[(size_t)s * T.A] = 0;
-            }
-        }
-        float lr = fmaxf(cfg->lr_min, cfg->lr * powf(0.9f, (float)T.iter));
-        UpdateStats us;
-        if (T.batch.n > 0 && update(&T, &rng, lr, &us, e)) goto done;
-        T.sim_steps += T.batch.sim_steps;
-        T.wall_s += omp_get_wtime() - t0;
-        metrics_line(&T, &us, corr, n_res, n_groups, lr, roll_s, log);
-        T.iter++;
-        if (T.iter % cfg->checkpoint_every == 0 && write_checkpoint(&T, hash, e)) goto done;
-        if (progress) {
-            FtProgress p = {.iter = T.iter, .sim_steps = T.sim_steps, .budget = cfg->steps, .wall_s = T.wall_s,
-                            .steps_per_s = T.batch.sim_steps / fmax(roll_s, 1e-9), .kl = (float)(us.kl_st / fmax(us.minibatches, 1))};
-            for (int w = 0; w < cfg->worlds; w++) {
-                p.mean_return += T.batch.eps[w].ret / cfg->worlds;
-                for (int k = 0; k < CEV_KIND_COUNT; k++) p.events += T.batch.eps[w].counts[k];
-            }
-            progress(&p, ctx);
-        }
-    }
-    if (T.iter % cfg->checkpoint_every && write_checkpoint(&T, hash, e)) goto done;
+    if ((resume && resume_all(&T, hash, e)) || sync_state(&T, e)) goto done;
+    rep->params = nn_params_count(policy_params(T.pol));
+    /* per update: the shards not on rank 0 go to it, the sum goes to every other rank */
+    int on_root = dist_my_shards(&(Dist){.rank = 0, .size = d->size}, T.S);
+    rep->grad_bytes_per_update = d->size > 1 ? ((double)(T.S - on_root) + (d->size - 1)) * T.stride * sizeof(float) : 0.0;
     snprintf(rep->final_path, sizeof rep->final_path, "%s/final.safetensors", cfg->run_dir);
-    if (policy_save(T.pol, rep->final_path, e)) goto done;
+    if (root) {
+        snprintf(path, sizeof path, "%s/config.json", cfg->run_dir);
+        if (config_write_json(finetune_schema(), cfg, path, e)) goto done;
+        snprintf(path, sizeof path, "%s/metrics.jsonl", cfg->run_dir);
+        if (!(log = jsonl_open(path, "iter", T.iter > 0 ? T.iter - 1 : -1, e))) goto done;
+    }
+    while (T.sim_steps < cfg->steps)
+        if (iteration(&T, hash, log, root ? progress : NULL, ctx, e)) goto done;
     jsonl_close(log);
     log = NULL;
-    snprintf(path, sizeof path, "%s/metrics.jsonl", cfg->run_dir);
-    char png[1200];
-    snprintf(png, sizeof png, "%s/curves.png", cfg->run_dir);
-    const char *keys[] = {"mean_return", "kl_student_teacher", "mean_abs_adv_res"};
-    Err pe;
-    plot_jsonl_png(path, "sim_steps", keys, 3, png, &pe); /* a plot failure does not fail the run */
+    if (root && finish(&T, hash, e)) goto done;
     rep->iterations = T.iter;
     rep->sim_steps = T.sim_steps;
     rep->wall_s = T.wall_s;
@@ -458,4 +399,9 @@ done:
     jsonl_close(log);
     trainer_free(&T);
     return rc;
+}
+
+int finetune_run(const FtConfig *cfg, int resume, FtProgressFn progress, void *ctx, FtReport *rep, Err *e) {
+    Dist one = dist_single();
+    return finetune_run_dist(cfg, &one, resume, progress, ctx, rep, e);
 }

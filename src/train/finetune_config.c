@@ -35,6 +35,7 @@ static const ConfigKey KEYS[] = {
     CFG_FLOAT(FtConfig, weight_decay, "weight_decay", "0.00001", 0, 1, "AdamW weight decay"),
     CFG_INT(FtConfig, epochs, "epochs", "4", 1, 100, "K: epochs per iteration"),
     CFG_INT(FtConfig, minibatch, "minibatch", "64", 1, 65536, "states per minibatch"),
+    CFG_INT(FtConfig, grad_shards, "grad_shards", "4", 1, 64, "S: gradient shards per minibatch, summed in order (results independent of MPI ranks)"),
     CFG_FLOAT(FtConfig, credit_window, "credit_window", "3", 0, 60, "s: an event credits the decisions this long before it"),
     CFG_FLOAT(FtConfig, credit_gamma, "credit_gamma", "0.9", 0, 1, "discount per second of the credit"),
     CFG_FLOAT(FtConfig, ppo_gamma, "ppo_gamma", "0.98", 0, 1, "ppo: discount per planning step"),

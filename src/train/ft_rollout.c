@@ -3,8 +3,12 @@
  * the proxy group (top-G vocabulary entries or G samples), the counterfactual score of every action
  * against the configured forecast (or, for grpo-cl, the return of a closed-loop rollout branched
  * from the state's snapshot), then the executed plan for `replan` world steps and its events.
- * Worlds are independent and run in parallel; the policy acts on the whole batch at once. */
+ * Worlds are independent: each rank steps its share in parallel (OpenMP), each world draws from its
+ * own stream and the policy acts on one world at a time (a batched GEMM's rows could depend on the
+ * batch's composition); the batch is then gathered onto every rank in world order. */
 #include <math.h>
+#include <omp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "craft/forecast.h"
@@ -16,16 +20,24 @@
 #define NEAR_MISS_MEMORY_S 2.0f
 #define PROGRESS_REWARD 0.1f /* per metre of route progress (ppo's dense reward, grpo-cl's branch return) */
 
-int ft_batch_alloc(FtBatch *b, int worlds, int horizon, int group, Err *e) {
+int ft_batch_alloc(FtBatch *b, const Dist *d, int worlds, int horizon, int group, Err *e) {
     memset(b, 0, sizeof *b);
     if (group + 1 > 257) return err_set(e, "finetune: group %d too large (max 256)", group);
+    b->worlds = worlds;
+    b->H = horizon;
     b->cap_states = worlds * horizon;
     b->A = group + 1;
+    b->n_local = dist_my_shards(d, worlds);
+    size_t nl = (size_t)(b->n_local ? b->n_local : 1) * (size_t)horizon;
     b->obs = malloc((size_t)b->cap_states * sizeof *b->obs);
     b->acts = malloc((size_t)b->cap_states * (size_t)b->A * sizeof *b->acts);
     b->steps = calloc((size_t)b->cap_states, sizeof *b->steps);
     b->eps = calloc((size_t)worlds, sizeof *b->eps);
-    if (!b->obs || !b->acts || !b->steps || !b->eps) {
+    b->lobs = malloc(nl * sizeof *b->lobs);
+    b->lacts = malloc(nl * (size_t)b->A * sizeof *b->lacts);
+    b->lsteps = calloc(nl, sizeof *b->lsteps);
+    b->leps = calloc((size_t)(b->n_local ? b->n_local : 1), sizeof *b->leps);
+    if (!b->obs || !b->acts || !b->steps || !b->eps || !b->lobs || !b->lacts || !b->lsteps || !b->leps) {
         ft_batch_free(b);
         return err_set(e, "finetune: out of memory for a batch of %d states", b->cap_states);
     }
@@ -33,10 +45,8 @@ int ft_batch_alloc(FtBatch *b, int worlds, int horizon, int group, Err *e) {
 }
 
 void ft_batch_free(FtBatch *b) {
-    free(b->obs);
-    free(b->acts);
-    free(b->steps);
-    free(b->eps);
+    void *bufs[] = {b->obs, b->acts, b->steps, b->eps, b->lobs, b->lacts, b->lsteps, b->leps};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     memset(b, 0, sizeof *b);
 }
 
@@ -206,92 +216,134 @@ static void proxy_scores(FtWorld *fw, const FtConfig *cfg, const PolicyAction *a
     for (int g = 0; g < A; g++) score[g] = out[g].score;
 }
 
-/* The executed action and the group of every active world, from one batched policy call each. */
-static int choose_actions(const FtConfig *cfg, Policy *pol, FtBatch *b, int base, int na, Rng *rng,
+/* The executed action and the group of one world's state, from its own stream. */
+static int choose_actions(const FtConfig *cfg, Policy *pol, const Obs *obs, PolicyAction *acts, Rng *rng,
                           PolicyAction *tmp, Err *e) {
-    int A = b->A, G = cfg->group;
-    if (policy_act(pol, &b->obs[base], na, rng, 0, tmp, NULL, e)) return -1;
-    for (int k = 0; k < na; k++) b->acts[(size_t)(base + k) * A] = tmp[k];
-    if (policy_config(pol)->family == POLICY_VOCAB) {
-        if (policy_vocab_top_entries(pol, &b->obs[base], na, G, tmp, NULL, e)) return -1;
-        for (int k = 0; k < na; k++)
-            for (int g = 0; g < G; g++) b->acts[(size_t)(base + k) * A + 1 + g] = tmp[k * G + g];
-        return 0;
-    }
-    for (int g = 0; g < G; g++) {
-        if (policy_act(pol, &b->obs[base], na, rng, 0, tmp, NULL, e)) return -1;
-        for (int k = 0; k < na; k++) b->acts[(size_t)(base + k) * A + 1 + g] = tmp[k];
-    }
+    int G = cfg->group;
+    if (policy_act(pol, obs, 1, rng, 0, &acts[0], NULL, e)) return -1;
+    if (policy_config(pol)->family == POLICY_VOCAB)
+        return policy_vocab_top_entries(pol, obs, 1, G, acts + 1, NULL, e);
+    for (int g = 0; g < G; g++)
+        if (policy_act(pol, obs, 1, rng, 0, tmp, NULL, e)) return -1;
+        else acts[1 + g] = *tmp;
     return 0;
 }
 
-int ft_rollout(const FtConfig *cfg, Policy *pol, uint64_t iter, Rng *rng, FtBatch *b, Err *e) {
-    int B = cfg->worlds, A = b->A, rc = 0;
+/* Rolls out this rank's worlds into the staging slots (world l of this rank: slots l*H ...). */
+static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *pol, uint64_t iter, FtBatch *b, Err *e) {
+    int B = cfg->worlds, A = b->A, H = b->H, nl = b->n_local, rc = 0;
     RouteSet rs;
     if (routeset_train(&rs, (uint64_t)cfg->seed * 1000003ULL + iter * (uint64_t)B, B, e)) return -1;
-    FtWorld *fw = calloc((size_t)B, sizeof *fw);
-    PolicyAction *tmp = malloc((size_t)B * (size_t)cfg->group * sizeof *tmp);
-    int *idx = malloc((size_t)B * sizeof *idx);
-    if (!fw || !tmp || !idx) rc = err_set(e, "finetune: out of memory");
-    for (int w = 0; w < B && !rc; w++) rc = world_open(&fw[w], &rs.routes[w], cfg, e);
+    FtWorld *fw = calloc((size_t)(nl ? nl : 1), sizeof *fw);
+    Rng *rng = malloc((size_t)(nl ? nl : 1) * sizeof *rng);
+    int *idx = malloc((size_t)(nl ? nl : 1) * sizeof *idx);
+    if (!fw || !rng || !idx) rc = err_set(e, "finetune: out of memory");
+    uint64_t iter_seed = rng_derive((uint64_t)cfg->seed, 0x46520000ULL + iter);
+    for (int l = 0; l < nl && !rc; l++) {
+        int w = d->rank + l * d->size;
+        rng_seed(&rng[l], iter_seed, (uint64_t)w);
+        rc = world_open(&fw[l], &rs.routes[w], cfg, e);
+    }
     EventRewardTable tab = event_reward_table_default();
     ObsConfig oc = obs_default_config();
     oc.with_bev = policy_needs_bev(pol);
-    b->n = 0;
-    b->sim_steps = 0;
-    memset(b->eps, 0, (size_t)B * sizeof *b->eps);
+    memset(b->leps, 0, (size_t)(nl ? nl : 1) * sizeof *b->leps);
     int threads = cfg->threads;
-    for (int t = 0; t < cfg->horizon && !rc; t++) {
-        int na = 0;
-        for (int w = 0; w < B; w++)
-            if (fw[w].active) idx[na++] = w;
+    PolicyAction tmp;
+    for (int t = 0; t < H && !rc; t++) {
+        int na = 0, fail = 0;
+        for (int l = 0; l < nl; l++)
+            if (fw[l].active) idx[na++] = l;
         if (!na) break;
-        int base = b->n, fail = 0;
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int k = 0; k < na; k++) {
             Err le;
-            if (obs_encode(scenario_world(fw[idx[k]].s), &oc, &b->obs[base + k], &le)) fail = 1;
+            if (obs_encode(scenario_world(fw[idx[k]].s), &oc, &b->lobs[idx[k] * H + t], &le)) fail = 1;
         }
         if (fail) {
             rc = err_set(e, "finetune: observation encoding failed");
             break;
         }
-        if ((rc = choose_actions(cfg, pol, b, base, na, rng, tmp, e))) break;
-        long steps[256] = {0};
+        for (int k = 0; k < na && !rc; k++) {
+            size_t slot = (size_t)idx[k] * H + (size_t)t;
+            rc = choose_actions(cfg, pol, &b->lobs[slot], &b->lacts[slot * A], &rng[idx[k]], &tmp, e);
+        }
+        if (rc) break;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (int k = 0; k < na; k++) {
-            int w = idx[k];
-            FtStep *st = &b->steps[base + k];
-            const PolicyAction *acts = &b->acts[(size_t)(base + k) * A];
-            st->world = w;
+            int l = idx[k];
+            size_t slot = (size_t)l * H + (size_t)t;
+            FtStep *st = &b->lsteps[slot];
+            FtEpisode *ep = &b->leps[l];
+            const PolicyAction *acts = &b->lacts[slot * A];
+            st->world = d->rank + l * d->size;
             st->t = t;
-            st->time = (float)world_state_const(scenario_world(fw[w].s))->time;
-            if (cfg->method == METHOD_GRPO_CL) branch_returns(&fw[w], cfg, acts, A, st->score, &tab, &steps[k % 256]);
-            else if (cfg->method != METHOD_PPO) proxy_scores(&fw[w], cfg, acts, A, st->score);
+            st->time = (float)world_state_const(scenario_world(fw[l].s))->time;
+            if (cfg->method == METHOD_GRPO_CL) branch_returns(&fw[l], cfg, acts, A, st->score, &tab, &ep->sim_steps);
+            else if (cfg->method != METHOD_PPO) proxy_scores(&fw[l], cfg, acts, A, st->score);
             int ended;
-            st->reward = execute(&fw[w], &b->eps[w], &acts[0].traj, cfg->replan, &tab, &steps[k % 256], &ended);
+            st->reward = execute(&fw[l], ep, &acts[0].traj, cfg->replan, &tab, &ep->sim_steps, &ended);
             st->done = (uint8_t)ended;
-            b->eps[w].steps++;
-            if (ended) fw[w].active = 0;
+            ep->steps++;
+            if (ended) fw[l].active = 0;
         }
-        for (int k = 0; k < 256; k++) b->sim_steps += steps[k];
-        b->n += na;
     }
-    for (int w = 0; w < B && fw; w++) {
-        if (fw[w].s) {
-            const World *wd = scenario_world_const(fw[w].s);
-            FtEpisode *ep = &b->eps[w];
+    for (int l = 0; l < nl && fw; l++) {
+        if (fw[l].s) {
+            const World *wd = scenario_world_const(fw[l].s);
+            FtEpisode *ep = &b->leps[l];
             ep->progress = world_state_const(wd)->ego.route_progress;
-            ep->route_length = scenario_route(fw[w].s)->length;
-            ep->ended = !fw[w].active;
+            ep->route_length = scenario_route(fw[l].s)->length;
+            ep->ended = !fw[l].active;
             ep->ret = ep->progress / fmaxf(ep->route_length, 1.0f);
             for (int k = 0; k < CEV_KIND_COUNT; k++) ep->ret += (float)ep->counts[k] * tab.reward[k];
         }
-        world_free(&fw[w]);
+        world_free(&fw[l]);
     }
     free(fw);
-    free(tmp);
+    free(rng);
     free(idx);
     routeset_free(&rs);
     return rc;
+}
+
+/* Every world's episode onto every rank; the states onto rank 0, packed world by world there, then
+ * broadcast. Without MPI this is a copy. */
+static int gather_batch(const Dist *d, FtBatch *b, Err *e) {
+    int B = b->worlds, H = b->H, A = b->A;
+    double t0 = omp_get_wtime();
+    if (dist_gather_dealt(d, b->leps, B, sizeof *b->leps, b->eps, e) || dist_bcast(d, b->eps, (size_t)B * sizeof *b->eps, 0, e) ||
+        dist_gather_dealt(d, b->lobs, B, (size_t)H * sizeof *b->obs, b->obs, e) ||
+        dist_gather_dealt(d, b->lacts, B, (size_t)H * A * sizeof *b->acts, b->acts, e) ||
+        dist_gather_dealt(d, b->lsteps, B, (size_t)H * sizeof *b->steps, b->steps, e))
+        return -1;
+    int n = 0;
+    b->sim_steps = 0;
+    for (int w = 0; w < B; w++) {
+        b->sim_steps += b->eps[w].sim_steps;
+        for (int t = 0; t < b->eps[w].steps; t++, n++) {
+            size_t from = (size_t)w * H + (size_t)t;
+            if (!dist_is_root(d) || from == (size_t)n) continue; /* in place, moving down only: from >= n */
+            b->obs[n] = b->obs[from];
+            b->steps[n] = b->steps[from];
+            memmove(&b->acts[(size_t)n * A], &b->acts[from * A], (size_t)A * sizeof *b->acts);
+        }
+    }
+    b->n = n;
+    if (dist_bcast(d, b->obs, (size_t)n * sizeof *b->obs, 0, e) || dist_bcast(d, b->acts, (size_t)n * A * sizeof *b->acts, 0, e) ||
+        dist_bcast(d, b->steps, (size_t)n * sizeof *b->steps, 0, e))
+        return -1;
+    b->comm_s = omp_get_wtime() - t0;
+    /* moved over the network: the items not already on rank 0, then the packed batch to every other rank */
+    double per_world = (double)H * (sizeof *b->obs + A * sizeof *b->acts + sizeof *b->steps) + sizeof *b->eps;
+    int on_root = dist_my_shards(&(Dist){.rank = 0, .size = d->size}, B);
+    b->comm_bytes = d->size > 1 ? (B - on_root) * per_world +
+                                      (d->size - 1) * ((double)n * (sizeof *b->obs + A * sizeof *b->acts + sizeof *b->steps) + B * sizeof *b->eps)
+                                : 0.0;
+    return 0;
+}
+
+int ft_rollout(const FtConfig *cfg, const Dist *d, Policy *pol, uint64_t iter, FtBatch *b, Err *e) {
+    if (rollout_local(cfg, d, pol, iter, b, e)) return -1;
+    return gather_batch(d, b, e);
 }

@@ -640,12 +640,16 @@ int sweep_run(const SweepPlan *p, const SweepOptions *o, SweepSummary *sum, Err 
         if (!sweep_only_match(o->only, p->families[c->family], p->methods[c->method].name, c->seed)) continue;
         s.selected++;
     }
-    int k = 0;
-    for (int i = 0; i < s.cells && !rc; i++) {
+    int k = 0, ranks = o->ranks > 1 ? o->ranks : 1;
+    if (ranks > 1) s.selected = 0; /* this rank's share of the selected cells */
+    for (int i = o->rank % ranks; i < s.cells && ranks > 1; i += ranks)
+        s.selected += sweep_only_match(o->only, p->families[cells[i].family], p->methods[cells[i].method].name, cells[i].seed);
+    for (int i = o->rank % ranks; i < s.cells && !rc; i += ranks) { /* cells are independent: rank r takes i mod N == r */
         const SweepCell *c = &cells[i];
         if (!sweep_only_match(o->only, p->families[c->family], p->methods[c->method].name, c->seed)) continue;
-        char head[32];
-        snprintf(head, sizeof head, "[sweep %d/%d]", ++k, s.selected);
+        char head[48];
+        if (ranks > 1) snprintf(head, sizeof head, "[sweep rank %d: %d/%d]", o->rank, ++k, s.selected);
+        else snprintf(head, sizeof head, "[sweep %d/%d]", ++k, s.selected);
         SweepCellState st;
         sweep_cell_state(p, c, &st);
         const SweepCell *twin = NULL;   /* an earlier finished cell with the same hash */
