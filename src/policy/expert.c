@@ -19,6 +19,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef EXPERT_TRACE
+#include <stdio.h>
+#endif
 #include "craft/geom.h"
 #include "expert_internal.h"
 
@@ -168,7 +171,7 @@ static int select_best(const Expert *x) {
     int best = 0;
     for (int i = 1; i < x->n_cands; i++) {
         float d = x->choice[i] - x->choice[best];
-        if (d > SCORE_TIE || (d > -SCORE_TIE && x->choice[best] > 0.0f && x->scores[i].progress > x->scores[best].progress + 0.5f))
+        if (d > SCORE_TIE || (d > -SCORE_TIE && x->choice[best] > 0.0f && x->scores[i].progress > x->scores[best].progress + 0.1f))
             best = i;
     }
     if (x->choice[best] > 0.0f) return best;
@@ -218,6 +221,16 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, NULL, e)) return -1;
     selection_scores(x);
     int best = select_best(x);
+#ifdef EXPERT_TRACE /* make CFLAGS+=-DEXPERT_TRACE: per-plan dump on stderr when EXPERT_DEBUG is set */
+    if (getenv("EXPERT_DEBUG")) {
+        fprintf(stderr, "t=%.1f s0=%.2f/%.2f d0=%.2f v=%.2f best=%d np=%d jg=%.1f\n", world_state_const(w)->time, x->s0, x->route->length, x->d0, x->v0, best, x->n_paths, x->junction_gap);
+        for (int i = 0; i < x->n_cands; i++) { const CandScore *o = &x->scores[i];
+            if (i >= 6) break;
+            fprintf(stderr, "  c%d p%d ch=%.3f nc=%.2f dac=%.2f ddc=%.2f tlc=%.2f ep=%.2f prog=%.1f ttc=%.2f c=%.2f\n", i, x->cand_path[i], x->choice[i], o->nc, o->dac, o->ddc, o->tlc, o->ep, o->progress, o->ttc, o->c); }
+    }
+    if (getenv("EXPERT_DEBUG")) for (int a = 0; a < x->fc.n_agents; a++) if (isfinite(x->proj_s[0][a]) && fabsf(x->proj_s[0][a] - x->s0) < 25.0f)
+        fprintf(stderr, "  ag%d id%d type%d s=%.2f d=%.2f ch=%.2f sh=%.2f v=%.2f hl=%.2f hw=%.2f s20=%.2f d20=%.2f\n", a, x->fc.actor[a], x->fc.type[a], x->proj_s[0][a], x->proj_d[0][a], x->proj_ch[0][a], x->proj_sh[0][a], x->fc.pose[0][a].speed, x->fc.half_len[a], x->fc.half_wid[a], x->proj_s[20][a], x->proj_d[20][a]);
+#endif
     update_pass(x, &x->paths[x->cand_path[best]]);
     *out = x->cands[best];
     if (chosen) { *chosen = x->scores[best]; chosen->score = x->choice[best]; }

@@ -28,7 +28,11 @@
 #define ANTICIPATE_STEPS 10        /* crossing actors and walkers: also where they will be in 1 s */
 #define CURVE_LAT_ACC 2.5f
 #define COMFORT_DECEL 3.0f
-#define ROUTE_END_MARGIN 0.3f      /* stop the centre this far before the route's end */
+/* The route is complete once the centre's nearest route point is past 99 % of its length: a wall
+ * that stops the centre just short of the end makes IDM creep there (below the blocked speed on
+ * short routes, where 1 % is under a metre). The wall stands beyond the end so that the centre
+ * crosses the end still moving; the episode ends there. */
+#define ROUTE_END_OVERSHOOT 1.5f
 
 float expert_lat_at(const LatPath *p, float ds) {
     float from, to, u;
@@ -192,7 +196,7 @@ void expert_build_candidate(Expert *x, const World *w, const LatPath *p, float t
     float hl = 0.5f * ego->length, hw = 0.5f * ego->width, s = x->s0, v = x->v0;
     float v_des[FORECAST_STEPS];
     v_des[0] = v;
-    float end_gap0 = x->route->length - ROUTE_END_MARGIN; /* where the centre must stop */
+    float end_gap0 = x->route->length + ROUTE_END_OVERSHOOT; /* where the centre would stop */
     for (int t = 0; t < FORECAST_STEPS - 1; t++) {
         float acc;
         if (target <= 0.0f) acc = v > 0.0f ? HARD_STOP_ACC : 0.0f;
