@@ -76,6 +76,9 @@ void expert_build_paths(Expert *x, const World *w) {
     add_path(x, (LatPath){x->d0, 0.0f, 0.0f, blend, INFINITY, 0.0f, 0, 0});
     add_path(x, (LatPath){x->d0, 1.0f, 1.0f, blend, INFINITY, 0.0f, 0, 1});
     add_path(x, (LatPath){x->d0, -1.0f, -1.0f, blend, INFINITY, 0.0f, 0, 1});
+    /* half a metre to the right: room for oncoming cars that cut into the lane, without the full
+     * nudge's body over the lane edge */
+    add_path(x, (LatPath){x->d0, -0.5f, -0.5f, blend, INFINITY, 0.0f, 0, 1});
     if (x->map->lanes[x->route->pts[x->hint].lane].kind == LANE_PARKING) {
         /* pulling out of a parking lane between parked cars: the route's own lane change is too
          * gentle to clear the car in front, so swing out early and blend back onto the route */
