@@ -274,3 +274,18 @@ Test(expert, straight_and_highway_traffic) {
         run_free(&g);
     }
 }
+
+/* A 40 m route (1 % of it is 0.4 m): the route-end wall stands beyond the end, so the ego completes
+ * the route while still moving instead of creeping below the blocked speed short of 99 %. */
+Test(expert, completes_a_short_route) {
+    Run g = {0};
+    int lane = straight_lane(&g, "straight:length=300");
+    run_start(&g, &lane, 1, 100.0f, 140.0f, 0.0f);
+    run_expert(&g);
+    run_drive(&g, 300, -1);
+    const WorldState *st = world_state_const(g.w);
+    cr_expect(st->ego.route_done, "short route not completed (%.2f of %.2f m)", st->ego.route_progress, g.r.length);
+    cr_expect_gt(st->actors[0].k.speed, 0.5f, "stopped at the end instead of driving through (%.2f m/s)",
+                 st->actors[0].k.speed);
+    run_free(&g);
+}

@@ -9,7 +9,7 @@
 #include "craft/scorer.h"
 #include "craft/world.h"
 
-#define EXPERT_MAX_CANDS 48
+#define EXPERT_MAX_CANDS 56
 
 typedef struct {
     int replan_every;            /* world steps between plans (>= 1) */

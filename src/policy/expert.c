@@ -11,7 +11,8 @@
  * Selection: the scorer's sub-metrics with the pdms_b2d aggregate, except that a pass through
  * the oncoming lane (offered only when the oncoming gap is long enough) is not multiplied by DDC:
  * Bench2Drive expects that manoeuvre. PDM's ±1 m nudges pay a small penalty so that they are
- * taken only when they help. In the last END_ZONE_M of the route DAC is waived (the route ends at
+ * taken only when they help. While the ego is still in a parking lane (pulling out) DAC is
+ * waived: the scorer counts parking lanes as off the drivable area. In the last END_ZONE_M of the route DAC is waived (the route ends at
  * the map's edge, the bumper may leave it before the episode ends), and on the centre path a DAC
  * failure costs only a factor CENTRE_DAC_FACTOR (see selection_scores). Ties go to the larger progress (near the route's end every
  * candidate's EP is 1), then to the lowest index; when every candidate fails, the one whose
@@ -19,6 +20,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef EXPERT_TRACE
+#include <stdio.h>
+#endif
 #include "craft/geom.h"
 #include "expert_internal.h"
 
@@ -27,6 +31,7 @@
 #define EP_FLOOR_M 5.0f
 #define END_ZONE_M 12.0f
 #define CENTRE_DAC_FACTOR 0.9f
+#define COMMIT_HOLD_S 3.0f     /* a chosen commit keeps the smaller gap margin this long */
 
 static int is_centre_path(const LatPath *p) { return p->d1 == 0.0f && p->d2 == 0.0f && !p->oncoming; }
 
@@ -146,7 +151,7 @@ static void selection_scores(Expert *x) {
         const LatPath *p = &x->paths[x->cand_path[i]];
         /* routes end at the map's edge and the episode ends when the centre gets there: in the
          * last metres the bumper's leaving the map is no drivable-area failure */
-        float dac = x->route->length - x->s0 < END_ZONE_M ? 1.0f : o->dac;
+        float dac = x->route->length - x->s0 < END_ZONE_M || x->in_parking ? 1.0f : o->dac;
         /* the route's own lanes are drivable: on the centre path a DAC failure is a box corner
          * clipping the painted lane edge in a tight turn (the tracker cuts it slightly), which
          * the simulator does not count (its off-road test is the centre); a mild penalty only */
@@ -168,7 +173,7 @@ static int select_best(const Expert *x) {
     int best = 0;
     for (int i = 1; i < x->n_cands; i++) {
         float d = x->choice[i] - x->choice[best];
-        if (d > SCORE_TIE || (d > -SCORE_TIE && x->choice[best] > 0.0f && x->scores[i].progress > x->scores[best].progress + 0.5f))
+        if (d > SCORE_TIE || (d > -SCORE_TIE && x->choice[best] > 0.0f && x->scores[i].progress > x->scores[best].progress + 0.1f))
             best = i;
     }
     if (x->choice[best] > 0.0f) return best;
@@ -205,6 +210,7 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     if (isfinite(x->junction_gap)) x->junction_gap += 0.5f * ego->length; /* bumper gap → from the centre */
     const Lane *ln = &x->map->lanes[x->route->pts[x->hint].lane];
     x->limit = ln->speed_limit > 0.0f ? ln->speed_limit : 15.0f;
+    x->in_parking = ln->kind == LANE_PARKING;
     project_agents(x, ego);
     expert_prepare_profile(x, w);
     expert_build_paths(x, w);
@@ -212,12 +218,35 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     for (int p = 0; p < x->n_paths; p++)
         for (int k = 0; k < EXPERT_N_SPEEDS; k++) {
             x->cand_path[x->n_cands] = p;
-            expert_build_candidate(x, w, &x->paths[p], x->limit * 0.2f * (float)k, &x->cands[x->n_cands++]);
+            x->cand_commit[x->n_cands] = 0;
+            expert_build_candidate(x, w, &x->paths[p], x->limit * 0.2f * (float)k, 0, &x->cands[x->n_cands++]);
         }
+    /* the commit through a gap of a flow, on the centre path (path 0), when the gap is clear */
+    int held = st->time < x->commit_until;
+    int cdiff = expert_build_candidate(x, w, &x->paths[0], x->limit, 1, &x->cands[x->n_cands]);
+    int cclear = cdiff && expert_gap_clear(x, w, &x->paths[0], held);
+#ifdef EXPERT_TRACE
+    if (getenv("EXPERT_DEBUG")) fprintf(stderr, "commit: t=%.1f differs=%d clear=%d held=%d s40=%.1f\n", st->time, cdiff, cclear, held, x->prof_s[40]);
+#endif
+    if (cclear) {
+        x->cand_path[x->n_cands] = 0;
+        x->cand_commit[x->n_cands++] = 1;
+    }
     ScoreInput in = {.world = w, .fc = &x->fc, .ep_reference = -1.0f};
     if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, NULL, e)) return -1;
     selection_scores(x);
     int best = select_best(x);
+#ifdef EXPERT_TRACE /* make CFLAGS+=-DEXPERT_TRACE: per-plan dump on stderr when EXPERT_DEBUG is set */
+    if (getenv("EXPERT_DEBUG")) {
+        fprintf(stderr, "t=%.1f s0=%.2f/%.2f d0=%.2f v=%.2f best=%d np=%d jg=%.1f\n", world_state_const(w)->time, x->s0, x->route->length, x->d0, x->v0, best, x->n_paths, x->junction_gap);
+        for (int i = 0; i < x->n_cands; i++) { const CandScore *o = &x->scores[i];
+            if (i >= 6) break;
+            fprintf(stderr, "  c%d p%d ch=%.3f nc=%.2f dac=%.2f ddc=%.2f tlc=%.2f ep=%.2f prog=%.1f ttc=%.2f c=%.2f\n", i, x->cand_path[i], x->choice[i], o->nc, o->dac, o->ddc, o->tlc, o->ep, o->progress, o->ttc, o->c); }
+    }
+    if (getenv("EXPERT_DEBUG")) for (int a = 0; a < x->fc.n_agents; a++) if (isfinite(x->proj_s[0][a]) && fabsf(x->proj_s[0][a] - x->s0) < 25.0f)
+        fprintf(stderr, "  ag%d id%d type%d s=%.2f d=%.2f ch=%.2f sh=%.2f v=%.2f hl=%.2f hw=%.2f s20=%.2f d20=%.2f\n", a, x->fc.actor[a], x->fc.type[a], x->proj_s[0][a], x->proj_d[0][a], x->proj_ch[0][a], x->proj_sh[0][a], x->fc.pose[0][a].speed, x->fc.half_len[a], x->fc.half_wid[a], x->proj_s[20][a], x->proj_d[20][a]);
+#endif
+    if (x->cand_commit[best] && !held) x->commit_until = st->time + COMMIT_HOLD_S;
     update_pass(x, &x->paths[x->cand_path[best]]);
     *out = x->cands[best];
     if (chosen) { *chosen = x->scores[best]; chosen->score = x->choice[best]; }

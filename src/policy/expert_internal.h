@@ -8,7 +8,8 @@
 #include "craft/route.h"
 
 #define EXPERT_N_SPEEDS 6         /* target speeds 0, 0.2 .. 1.0 x the limit */
-#define EXPERT_MAX_PATHS (EXPERT_MAX_CANDS / EXPERT_N_SPEEDS)
+#define EXPERT_MAX_PATHS 8
+#define EXPERT_MAX_COMMITS (EXPERT_MAX_CANDS - EXPERT_MAX_PATHS * EXPERT_N_SPEEDS)
 #define EXPERT_LOOK_M 160.0f      /* route metres ahead considered */
 #define EXPERT_MAX_LINES 8
 #define EXPERT_STATIC_STANDOFF 5.0f /* extra standstill gap behind static obstacles: room to pull out */
@@ -39,6 +40,7 @@ struct Expert {
     int hint;                     /* route point index of the ego */
     float junction_gap, junction_v; /* junction leader from the traffic rules (bumper gap, speed) */
     float limit;                  /* speed limit of the current lane */
+    int in_parking;               /* the ego is still in a parking lane (pulling out) */
     int n_lines;                  /* stop lines ahead on the route (lights, stop signs) */
     float line_s[EXPERT_MAX_LINES];
     int line_light[EXPERT_MAX_LINES]; /* light id, or -1 for a stop sign still to serve */
@@ -58,6 +60,9 @@ struct Expert {
     float proj_ch[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* cos of the heading relative to the route */
     float proj_sh[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* |sin| of it */
     uint8_t agent_static[WORLD_MAX_ACTORS]; /* parked car, cone, crashed vehicle (passable obstacles) */
+    float prof_s[FORECAST_STEPS];  /* the last built profile: centre route arc per forecast step */
+    uint8_t cand_commit[EXPERT_MAX_CANDS];
+    double commit_until;          /* world time until which a chosen commit is held (smaller margin) */
 };
 
 float expert_lat_at(const LatPath *p, float ds);
@@ -73,7 +78,15 @@ int expert_oncoming_clear(const Expert *x, const LatPath *p, float v_pass);
 
 /* expert_profile.c: per-plan tables (stop lines, bend speed caps), then candidates. */
 void expert_prepare_profile(Expert *x, const World *w);
-/* The candidate along path p with IDM target speed `target`. */
-void expert_build_candidate(Expert *x, const World *w, const LatPath *p, float target, Traj *out);
+/* The candidate along path p with IDM target speed `target`; its centre's route arc at every
+ * forecast step is left in x->prof_s. A `commit` profile (crossing or merging through a gap of a
+ * flow) brakes for none of the movers that cross or meet the route, nor for the traffic rules'
+ * junction leader, and accelerates harder: the gap check (expert_gap.c) decides whether it may be
+ * offered. Returns 0 for a commit profile that ignored nothing (then it is an ordinary one). */
+int expert_build_candidate(Expert *x, const World *w, const LatPath *p, float target, int commit, Traj *out);
+
+/* expert_gap.c: 1 if the profile in x->prof_s along p keeps its time margin from every mover
+ * (held: the smaller margin of a commit under way). */
+int expert_gap_clear(const Expert *x, const World *w, const LatPath *p, int held);
 
 #endif

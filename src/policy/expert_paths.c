@@ -12,7 +12,9 @@
 #define PASS_CLEARANCE 0.8f       /* lateral clearance from the obstacle when passing, m */
 #define PASS_TAIL_M 5.0f          /* stay out this far beyond the obstacle before returning */
 #define ONCOMING_MARGIN_S 3.0f    /* the oncoming lane must stay free this much longer than the pass */
-#define ONCOMING_MARGIN_M 15.0f   /* ... and oncoming vehicles must still be this far beyond its end */
+#define ONCOMING_MARGIN_M 15.0f
+#define PULL_OUT_HOLD_M 10.0f     /* a pull-out from a parking lane holds its swing this far */
+#define PULL_OUT_BLEND_M 8.0f   /* ... and oncoming vehicles must still be this far beyond its end */
 
 /* Footprint extents of forecast agent a at time index t: across and along the route. */
 static void extents(const Expert *x, int a, int t, float *lat, float *lon) {
@@ -74,6 +76,15 @@ void expert_build_paths(Expert *x, const World *w) {
     add_path(x, (LatPath){x->d0, 0.0f, 0.0f, blend, INFINITY, 0.0f, 0, 0});
     add_path(x, (LatPath){x->d0, 1.0f, 1.0f, blend, INFINITY, 0.0f, 0, 1});
     add_path(x, (LatPath){x->d0, -1.0f, -1.0f, blend, INFINITY, 0.0f, 0, 1});
+    /* half a metre to the right: room for oncoming cars that cut into the lane, without the full
+     * nudge's body over the lane edge */
+    add_path(x, (LatPath){x->d0, -0.5f, -0.5f, blend, INFINITY, 0.0f, 0, 1});
+    if (x->map->lanes[x->route->pts[x->hint].lane].kind == LANE_PARKING) {
+        /* pulling out of a parking lane between parked cars: the route's own lane change is too
+         * gentle to clear the car in front, so swing out early and blend back onto the route */
+        for (int k = 0; k < 2; k++)
+            add_path(x, (LatPath){x->d0, k ? 2.5f : 1.5f, 0.0f, k ? 4.0f : 3.0f, PULL_OUT_HOLD_M, PULL_OUT_BLEND_M, 0, 0});
+    }
     if (x->pass_active) { /* the pass in progress, from where the ego is now */
         LatPath p = x->pass;
         float frac = fabsf(p.d1) > 0.1f ? fminf(1.0f, fabsf(p.d1 - x->d0) / fabsf(p.d1)) : 1.0f;

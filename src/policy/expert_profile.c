@@ -15,6 +15,10 @@
 #include "craft/geom.h"
 #include "craft/idm.h"
 #include "expert_internal.h"
+#ifdef EXPERT_TRACE
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 
 #define IDM_A 1.5f
 #define IDM_B 3.0f
@@ -28,7 +32,16 @@
 #define ANTICIPATE_STEPS 10        /* crossing actors and walkers: also where they will be in 1 s */
 #define CURVE_LAT_ACC 2.5f
 #define COMFORT_DECEL 3.0f
-#define ROUTE_END_MARGIN 0.3f      /* stop the centre this far before the route's end */
+/* The route is complete once the centre's nearest route point is past 99 % of its length: a wall
+ * that stops the centre just short of the end makes IDM creep there (below the blocked speed on
+ * short routes, where 1 % is under a metre). The wall stands beyond the end so that the centre
+ * crosses the end still moving; the episode ends there. */
+#define ROUTE_END_OVERSHOOT 1.5f
+#define COMMIT_A 3.5f              /* a commit profile's acceleration: flows that ignore the ego leave
+                                    * gaps that only a brisk start uses (the vehicle can do 4) */
+#define COMMIT_T 1.0f              /* ... and its IDM time headway behind the car it slots in after */
+#define COMMIT_ALONG_COS 0.7f
+#define COMMIT_NEAR_M 15.0f        /* a commit matters when what it ignores is this near */      /* movers heading within ~45° of the route are leaders even then */
 
 float expert_lat_at(const LatPath *p, float ds) {
     float from, to, u;
@@ -92,19 +105,28 @@ static float wall_gap(const Expert *x, float s_front, float v, int t) {
     return gap;
 }
 
-typedef struct { float gap, v; } Lead;
+typedef struct { float gap, v; int who; } Lead;
 
-static void lead_consider(Lead *l, float gap, float v) {
-    if (gap < l->gap) { l->gap = gap; l->v = v; }
+static void lead_consider(Lead *l, float gap, float v, int who) {
+    if (gap < l->gap) { l->gap = gap; l->v = v; l->who = who; }
 }
 
-/* Forecast actors in the corridor of path p ahead of an ego centred at route arc s, time t. */
-static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, float hw, int t, Lead *l) {
+/* 1 if a commit profile (see expert_build_candidate) leaves forecast agent a at time t to the gap
+ * check: a moving vehicle or bicycle crossing or meeting the route (not one driving along it). */
+static int commit_ignores(const Expert *x, int a, int t) {
+    return !x->agent_static[a] && x->fc.type[a] != ACTOR_PEDESTRIAN && x->proj_ch[t][a] < COMMIT_ALONG_COS;
+}
+
+/* Forecast actors in the corridor of path p ahead of an ego centred at route arc s, time t. With
+ * `commit`, crossing and oncoming movers go to `ignored` instead of l. */
+static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, float hw, int t, int commit, Lead *l,
+                          Lead *ignored) {
     const Forecast *fc = &x->fc;
     for (int a = 0; a < fc->n_agents; a++) {
         int walker = fc->type[a] == ACTOR_PEDESTRIAN || fc->type[a] == ACTOR_BICYCLE;
         float margin = walker ? WALKER_MARGIN : VEHICLE_MARGIN;
         int horizon = walker || x->proj_sh[t][a] > 0.5f ? ANTICIPATE_STEPS : 0;
+        if (commit && fc->type[a] != ACTOR_PEDESTRIAN) horizon = 0; /* crossings are the gap check's */
         for (int k = 0; k <= horizon; k += 5) {
             int tt = t + k < FORECAST_STEPS ? t + k : FORECAST_STEPS - 1;
             float sa = x->proj_s[tt][a];
@@ -116,7 +138,7 @@ static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, 
             if (fabsf(rel) > hw + ext_lat + margin) continue;
             float v_along = k == 0 ? fmaxf(0.0f, fc->pose[tt][a].speed * ch) : 0.0f;
             float standoff = x->agent_static[a] ? EXPERT_STATIC_STANDOFF : 0.0f;
-            lead_consider(l, sa - ext_lon - (s + hl) - standoff, v_along);
+            lead_consider(commit && commit_ignores(x, a, tt) ? ignored : l, sa - ext_lon - (s + hl) - standoff, v_along, a);
         }
     }
 }
@@ -186,13 +208,15 @@ static void invert_tracker(const World *w, const float *v_des, float *vseg) {
     }
 }
 
-void expert_build_candidate(Expert *x, const World *w, const LatPath *p, float target, Traj *out) {
+int expert_build_candidate(Expert *x, const World *w, const LatPath *p, float target, int commit, Traj *out) {
     const Actor *ego = &world_state_const(w)->actors[0];
-    IdmParams idm = {.v0 = target, .a = IDM_A, .b = IDM_B, .T = IDM_T, .s0 = IDM_S0, .delta = IDM_DELTA};
+    IdmParams idm = {.v0 = target, .a = commit ? COMMIT_A : IDM_A, .b = IDM_B, .T = commit ? COMMIT_T : IDM_T, .s0 = IDM_S0, .delta = IDM_DELTA};
     float hl = 0.5f * ego->length, hw = 0.5f * ego->width, s = x->s0, v = x->v0;
     float v_des[FORECAST_STEPS];
     v_des[0] = v;
-    float end_gap0 = x->route->length - ROUTE_END_MARGIN; /* where the centre must stop */
+    x->prof_s[0] = s;
+    int differs = 0; /* a commit profile that ignored nothing is an ordinary one */
+    float end_gap0 = x->route->length + ROUTE_END_OVERSHOOT; /* where the centre would stop */
     for (int t = 0; t < FORECAST_STEPS - 1; t++) {
         float acc;
         if (target <= 0.0f) acc = v > 0.0f ? HARD_STOP_ACC : 0.0f;
@@ -200,17 +224,24 @@ void expert_build_candidate(Expert *x, const World *w, const LatPath *p, float t
             int m = (int)(s - x->s0);
             m = m < 0 ? 0 : (m > (int)EXPERT_LOOK_M ? (int)EXPERT_LOOK_M : m);
             idm.v0 = fmaxf(0.5f, fminf(target, x->vcap[m]));
-            Lead l = {wall_gap(x, s + hl, v, t), 0.0f};
-            lead_consider(&l, end_gap0 - s + IDM_S0, 0.0f);
+            Lead l = {wall_gap(x, s + hl, v, t), 0.0f, -1}, ignored = {INFINITY, 0.0f, -1};
+            lead_consider(&l, end_gap0 - s + IDM_S0, 0.0f, -2);
             if (isfinite(x->junction_gap))
-                lead_consider(&l, x->s0 + x->junction_gap + x->junction_v * (float)t * FORECAST_DT - s, x->junction_v);
-            actor_leaders(x, p, s, hl, hw, t, &l);
-            acc = fmaxf(IDM_MIN_ACC, fminf(IDM_A, idm_accel(&idm, v, l.gap, l.v)));
+                lead_consider(commit ? &ignored : &l, x->s0 + x->junction_gap + x->junction_v * (float)t * FORECAST_DT - s,
+                              x->junction_v, -3);
+            actor_leaders(x, p, s, hl, hw, t, commit, &l, &ignored);
+            differs |= ignored.gap < fminf(l.gap, COMMIT_NEAR_M);
+#ifdef EXPERT_TRACE
+            if (commit && getenv("EXPERT_DEBUG") && (t == 0 || t == 10 || t == 20 || t == 30))
+                fprintf(stderr, "  prof t=%d s=%.1f v=%.2f lead gap=%.1f v=%.1f who=%d wall=%.1f ign=%.1f\n", t, s, v, l.gap, l.v, l.who, wall_gap(x, s + hl, v, t), ignored.gap);
+#endif
+            acc = fmaxf(IDM_MIN_ACC, fminf(idm.a, idm_accel(&idm, v, l.gap, l.v)));
         }
         float v1 = fmaxf(0.0f, v + acc * FORECAST_DT);
         s += 0.5f * (v + v1) * FORECAST_DT;
         v = v1;
         v_des[t + 1] = v;
+        x->prof_s[t + 1] = s;
     }
     float vseg[TRAJ_MAX];
     invert_tracker(w, v_des, vseg);
@@ -223,4 +254,5 @@ void expert_build_candidate(Expert *x, const World *w, const LatPath *p, float t
         to_frame(ego->k.x, ego->k.y, ego->k.heading, px, py, &out->x[k], &out->y[k]);
         out->heading[k] = wrap_angle(ph - ego->k.heading);
     }
+    return !commit || differs;
 }
