@@ -123,7 +123,7 @@ static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, 
                           Lead *ignored) {
     const Forecast *fc = &x->fc;
     for (int a = 0; a < fc->n_agents; a++) {
-        int walker = fc->type[a] == ACTOR_PEDESTRIAN || fc->type[a] == ACTOR_BICYCLE;
+        int walker = fc->type[a] == ACTOR_PEDESTRIAN || (fc->type[a] == ACTOR_BICYCLE && !x->agent_static[a]);
         float margin = walker ? WALKER_MARGIN : VEHICLE_MARGIN;
         int horizon = walker || x->proj_sh[t][a] > 0.5f ? ANTICIPATE_STEPS : 0;
         if (commit && fc->type[a] != ACTOR_PEDESTRIAN) horizon = 0; /* crossings are the gap check's */
