@@ -289,3 +289,91 @@ Test(expert, completes_a_short_route) {
                  st->actors[0].k.speed);
     run_free(&g);
 }
+
+/* ---- giving way: an emergency vehicle from behind, a pass whose gap closes ------------------- */
+
+/* An ambulance with its siren on closes in from 60 m behind at 22 m/s in the ego's lane and does
+ * not brake for the ego (AF_IGNORE_EGO): staying in the lane means being rear-ended. The ego must
+ * move over a full lane (> 2.5 m off the route), let it pass, and be back in its lane at the end. */
+Test(expert, yields_to_emergency_vehicle_from_behind) {
+    Run g = {0};
+    int lane = straight_lane(&g, "straight:length=300");
+    run_start(&g, &lane, 1, 70.0f, 280.0f, 10.0f);
+    Rng r;
+    rng_seed(&r, 3, 1);
+    Actor ev = actor_make_vehicle(g.w, ACTOR_EMERGENCY, lane, 10.0f, 20.0f, &r);
+    ev.flags |= AF_SIREN | AF_IGNORE_EGO | AF_NO_LANE_CHANGE;
+    ev.target_speed = 22.0f;
+    int evi = world_add_actor(g.w, &ev);
+    cr_assert_geq(evi, 0);
+    run_expert(&g);
+    float max_off = 0.0f;
+    Err e = {{0}};
+    for (g.steps = 0; g.steps < 600; g.steps++) {
+        cr_assert_eq(expert_act(g.x, g.w, &e), 0, "%s", e.msg);
+        world_step(g.w, NULL);
+        const WorldState *st = world_state_const(g.w);
+        for (int i = 0; i < st->n_events; i++)
+            if (st->events[i].actor == 0) g.ev[st->events[i].kind]++;
+        max_off = fmaxf(max_off, fabsf(st->ego.route_dist));
+        if (st->ego.route_done) break;
+    }
+    const WorldState *st = world_state_const(g.w);
+    const Actor *a = &st->actors[0], *b = &st->actors[evi];
+    float ahead = (b->k.x - a->k.x) * cosf(a->k.heading) + (b->k.y - a->k.y) * sinf(a->k.heading);
+    expect_clean(&g, "emergency vehicle from behind");
+    cr_expect(st->ego.route_done, "route not completed");
+    cr_expect_gt(ahead, 0.5f * (a->length + b->length), "the emergency vehicle is not past the ego (%.1f m)", ahead);
+    cr_expect_gt(max_off, 2.5f, "never left the lane (max %.2f m off the route)", max_off);
+    cr_expect_lt(fabsf(lateral_from_route(&g)), 0.5f, "not back in its lane (%.2f m off)", lateral_from_route(&g));
+    run_free(&g);
+}
+
+/* 1+1 road, a parked car at route metre 80. Once the ego has swung out into the oncoming lane
+ * (> 0.5 m off, still short of the car), an oncoming car appears 60 m beyond the parked car at
+ * 10 m/s (ignoring the ego): the pass can no longer complete, so the ego returns to its lane and
+ * waits behind the parked car (in its lane, |offset| < 0.7 m, when the oncoming car goes by),
+ * then passes. */
+Test(expert, aborted_pass_returns_to_its_lane) {
+    Run g = {0};
+    int lane = straight_lane(&g, "straight:length=300,lanes_fwd=1,lanes_bwd=1");
+    int opp = g.m->lanes[lane].left;
+    cr_assert(opp >= 0 && g.m->lanes[lane].left_opposite, "1+1 road");
+    run_start(&g, &lane, 1, 10.0f, 250.0f, 10.0f);
+    int parked = park_on_route(&g, 80.0f);
+    run_expert(&g);
+    const Actor *pk = &world_state_const(g.w)->actors[parked];
+    float park_x = pk->k.x;
+    int car = -1, went_out = 0, checked = 0;
+    Err e = {{0}};
+    for (g.steps = 0; g.steps < 900; g.steps++) {
+        cr_assert_eq(expert_act(g.x, g.w, &e), 0, "%s", e.msg);
+        world_step(g.w, NULL);
+        const WorldState *st = world_state_const(g.w);
+        for (int i = 0; i < st->n_events; i++)
+            if (st->events[i].actor == 0) g.ev[st->events[i].kind]++;
+        const Actor *ego = &st->actors[0];
+        if (car < 0 && st->ego.route_dist > 0.5f && ego->k.x < park_x - 6.0f) {
+            went_out = 1;
+            Rng r;
+            rng_seed(&r, 5, 1);
+            /* the opposite lane runs west from its first point: 60 m east of the parked car */
+            float s_opp = g.m->points[g.m->lanes[opp].first_point].x - (park_x + 60.0f);
+            Actor a = actor_make_vehicle(g.w, ACTOR_CAR, opp, s_opp, 10.0f, &r);
+            a.flags |= AF_NO_LANE_CHANGE | AF_IGNORE_EGO;
+            car = world_add_actor(g.w, &a);
+            cr_assert_geq(car, 0);
+        }
+        if (car >= 0 && !checked && st->actors[car].k.x < park_x) { /* the oncoming car passes the parked one */
+            checked = 1;
+            cr_expect_lt(fabsf(st->ego.route_dist), 0.7f, "not back in its lane when the oncoming car came by (%.2f m off)", st->ego.route_dist);
+            cr_expect_lt(ego->k.x, park_x, "ego is not behind the parked car");
+        }
+        if (st->ego.route_done) break;
+    }
+    cr_expect(went_out, "the pass never started");
+    cr_expect(checked, "the oncoming car never reached the parked car");
+    expect_clean(&g, "aborted pass");
+    cr_expect(world_state_const(g.w)->ego.route_done, "did not get past the parked car after the oncoming car");
+    run_free(&g);
+}

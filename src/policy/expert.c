@@ -31,6 +31,8 @@
 #define EP_FLOOR_M 5.0f
 #define END_ZONE_M 12.0f
 #define CENTRE_DAC_FACTOR 0.9f
+#define STATIC_SPEED 0.5f      /* a crashed vehicle slower than this is an obstacle */
+#define EV_BLOCK_FACTOR 0.7f   /* staying in an emergency vehicle's way: Bench2Drive's yield penalty */
 #define COMMIT_HOLD_S 3.0f     /* a chosen commit keeps the smaller gap margin this long */
 
 static int is_centre_path(const LatPath *p) { return p->d1 == 0.0f && p->d2 == 0.0f && !p->oncoming; }
@@ -116,10 +118,16 @@ static int make_forecast(Expert *x, const World *w, Err *e) {
 /* Every forecast actor near the route in route coordinates, with its heading relative to it. */
 static void project_agents(Expert *x, const Actor *ego) {
     const Route *r = x->route;
-    const WorldState *st = world_state_const(x->branch);
+    const WorldState *st = &x->snap; /* the current state: the branch has run the forecast */
     for (int a = 0; a < x->fc.n_agents; a++) {
         const Actor *b = &st->actors[x->fc.actor[a]];
-        x->agent_static[a] = b->type != ACTOR_PEDESTRIAN && (b->driver == DRIVER_STATIC || (b->flags & AF_CRASHED));
+        /* by what it does, not only by its driver: a crashed vehicle that a script still drives
+         * (an emergency vehicle after a scrape) is a mover; one that a script holds (hand brake:
+         * target speed 0, the bicycles at the end of their ride) is an obstacle */
+        float vmax = 0.0f;
+        for (int t = 0; t < FORECAST_STEPS; t++) vmax = fmaxf(vmax, x->fc.pose[t][a].speed);
+        int held = (b->flags & AF_CRASHED) || (b->driver == DRIVER_TRAFFIC && b->target_speed == 0.0f);
+        x->agent_static[a] = b->type != ACTOR_PEDESTRIAN && (b->driver == DRIVER_STATIC || (held && vmax < STATIC_SPEED));
         int h = x->hint;
         for (int t = 0; t < FORECAST_STEPS; t++) {
             const ForecastPose *p = &x->fc.pose[t][a];
@@ -156,8 +164,9 @@ static void selection_scores(Expert *x) {
          * clipping the painted lane edge in a tight turn (the tracker cuts it slightly), which
          * the simulator does not count (its off-road test is the centre); a mild penalty only */
         if (dac == 0.0f && is_centre_path(p)) dac = CENTRE_DAC_FACTOR;
-        mult[i] = o->nc * dac * o->tlc * (p->oncoming ? 1.0f : o->ddc);
+        mult[i] = o->nc * dac * o->tlc * (p->oncoming ? 1.0f : o->ddc) * (x->contact[i] < 0 ? 1.0f : 0.0f);
         if (x->cfg.aggregate == SCORE_PDMS) mult[i] = o->nc * o->dac;
+        if (x->ev_behind && !p->yield) mult[i] *= EV_BLOCK_FACTOR;
         q = fmaxf(q, o->progress * mult[i]);
     }
     for (int i = 0; i < x->n_cands; i++) {
@@ -167,6 +176,12 @@ static void selection_scores(Expert *x) {
         if (x->paths[x->cand_path[i]].offset && sc > 0.0f) sc = fmaxf(1e-3f, sc - OFFSET_PENALTY);
         x->choice[i] = sc;
     }
+}
+
+/* First step of an at-fault collision or of any contact while moving, SCORE_STEPS if none. */
+static int first_fault(const Expert *x, int i) {
+    int f = x->scores[i].fault_step < 0 ? SCORE_STEPS : x->scores[i].fault_step;
+    return x->contact[i] >= 0 && x->contact[i] < f ? x->contact[i] : f;
 }
 
 static int select_best(const Expert *x) {
@@ -180,8 +195,7 @@ static int select_best(const Expert *x) {
     /* everything fails: delay the first at-fault collision as long as possible */
     int late = 0;
     for (int i = 0; i < x->n_cands; i++) {
-        int fi = x->scores[i].fault_step < 0 ? SCORE_STEPS : x->scores[i].fault_step;
-        int fl = x->scores[late].fault_step < 0 ? SCORE_STEPS : x->scores[late].fault_step;
+        int fi = first_fault(x, i), fl = first_fault(x, late);
         if (fi > fl) late = i;
     }
     return late;
@@ -233,15 +247,16 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
         x->cand_commit[x->n_cands++] = 1;
     }
     ScoreInput in = {.world = w, .fc = &x->fc, .ep_reference = -1.0f};
-    if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, NULL, e)) return -1;
+    if (scorer_score(x->scorer, 0, &in, x->cands, x->n_cands, x->scores, x->rollouts, e)) return -1;
+    for (int i = 0; i < x->n_cands; i++) x->contact[i] = expert_contact_step(x, w, &x->rollouts[i]);
     selection_scores(x);
     int best = select_best(x);
 #ifdef EXPERT_TRACE /* make CFLAGS+=-DEXPERT_TRACE: per-plan dump on stderr when EXPERT_DEBUG is set */
     if (getenv("EXPERT_DEBUG")) {
-        fprintf(stderr, "t=%.1f s0=%.2f/%.2f d0=%.2f v=%.2f best=%d np=%d jg=%.1f\n", world_state_const(w)->time, x->s0, x->route->length, x->d0, x->v0, best, x->n_paths, x->junction_gap);
+        fprintf(stderr, "t=%.1f s0=%.2f/%.2f d0=%.2f v=%.2f best=%d np=%d jg=%.1f bestpath d1=%.2f d2=%.2f on=%d y=%d hold=%.1f ev=%d pass=%d\n", world_state_const(w)->time, x->s0, x->route->length, x->d0, x->v0, best, x->n_paths, x->junction_gap, x->paths[x->cand_path[best]].d1, x->paths[x->cand_path[best]].d2, x->paths[x->cand_path[best]].oncoming, x->paths[x->cand_path[best]].yield, x->paths[x->cand_path[best]].hold_end, x->ev_behind, x->pass_active);
         for (int i = 0; i < x->n_cands; i++) { const CandScore *o = &x->scores[i];
-            if (i >= 6) break;
-            fprintf(stderr, "  c%d p%d ch=%.3f nc=%.2f dac=%.2f ddc=%.2f tlc=%.2f ep=%.2f prog=%.1f ttc=%.2f c=%.2f\n", i, x->cand_path[i], x->choice[i], o->nc, o->dac, o->ddc, o->tlc, o->ep, o->progress, o->ttc, o->c); }
+            if (i >= 6 && atoi(getenv("EXPERT_DEBUG")) < 2) break;
+            fprintf(stderr, "  c%d p%d k%d ch=%.3f nc=%.2f dac=%.2f ddc=%.2f tlc=%.2f ep=%.2f prog=%.1f ttc=%.2f c=%.2f end=(%.1f,%.1f,%.1f) wp7=(%.1f,%.1f)\n", i, x->cand_path[i], x->contact[i], x->choice[i], o->nc, o->dac, o->ddc, o->tlc, o->ep, o->progress, o->ttc, o->c, x->rollouts[i].k[40].x, x->rollouts[i].k[40].y, x->rollouts[i].k[40].speed, x->cands[i].x[7], x->cands[i].y[7]); }
     }
     if (getenv("EXPERT_DEBUG")) for (int a = 0; a < x->fc.n_agents; a++) if (isfinite(x->proj_s[0][a]) && fabsf(x->proj_s[0][a] - x->s0) < 25.0f)
         fprintf(stderr, "  ag%d id%d type%d s=%.2f d=%.2f ch=%.2f sh=%.2f v=%.2f hl=%.2f hw=%.2f s20=%.2f d20=%.2f\n", a, x->fc.actor[a], x->fc.type[a], x->proj_s[0][a], x->proj_d[0][a], x->proj_ch[0][a], x->proj_sh[0][a], x->fc.pose[0][a].speed, x->fc.half_len[a], x->fc.half_wid[a], x->proj_s[20][a], x->proj_d[20][a]);

@@ -22,6 +22,8 @@
 #define GAP_HELD_TIME_S 0.3f
 #define ALONG_COS 0.7f
 #define EXTRA_S 2.0f
+#define CONTACT_SPEED 0.1f        /* the benchmark's collision test ignores a slower ego */
+#define CONTACT_MARGIN_M 0.1f
 #define NEAR_M 90.0f              /* movers farther than this at t = 0 cannot matter within 6 s */
 
 /* Forecast pose of agent a at step t, extrapolated at constant velocity past the horizon. */
@@ -67,4 +69,30 @@ int expert_gap_clear(const Expert *x, const World *w, const LatPath *p, int held
         }
     }
     return 1;
+}
+
+/* Bench2Drive counts every collision of a moving ego, whoever is at fault (SCENARIOS.md A3),
+ * while the scorer's NC forgives the ones it is not at fault for (a car running a red light into
+ * a turning ego). Followers closing in from behind are left out: the forecast has them react to
+ * the plan in force, not to the candidate, and braking for what is ahead is right anyway. */
+int expert_contact_step(const Expert *x, const World *w, const EgoRollout *r) {
+    const Actor *ego = &world_state_const(w)->actors[0];
+    const Forecast *fc = &x->fc;
+    int n = r->n < FORECAST_STEPS ? r->n : FORECAST_STEPS;
+    for (int t = 1; t < n; t++) {
+        const KinState *k = &r->k[t];
+        if (k->speed < CONTACT_SPEED) continue;
+        Obb eb = {k->x, k->y, k->heading, 0.5f * ego->length + CONTACT_MARGIN_M, 0.5f * ego->width + CONTACT_MARGIN_M};
+        float ch = cosf(k->heading), sh = sinf(k->heading);
+        for (int a = 0; a < fc->n_agents; a++) {
+            if (x->agent_static[a]) continue;
+            const ForecastPose *ap = &fc->pose[t][a];
+            float dx = ap->x - k->x, dy = ap->y - k->y;
+            if (dx * dx + dy * dy > 100.0f) continue;
+            if (dx * ch + dy * sh < 0.0f && cosf(ap->heading - k->heading) > ALONG_COS) continue; /* a follower */
+            Obb ab = {ap->x, ap->y, ap->heading, fc->half_len[a], fc->half_wid[a]};
+            if (obb_overlap(&eb, &ab)) return t;
+        }
+    }
+    return -1;
 }

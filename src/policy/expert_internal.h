@@ -20,6 +20,7 @@ typedef struct {
     float d0, d1, d2, blend1, hold_end, blend2;
     uint8_t oncoming;             /* drives in the oncoming lane: judged without DDC, needs a gap */
     uint8_t offset;               /* a PDM ±1 m nudge (slightly penalised so it is not chosen idly) */
+    uint8_t yield;                /* moves out of the route's lane for an emergency vehicle from behind */
 } LatPath;
 
 /* A static obstacle (parked car, cones, crashed vehicle) blocking the ego's lane ahead. */
@@ -59,9 +60,12 @@ struct Expert {
     float proj_s[FORECAST_STEPS][WORLD_MAX_ACTORS], proj_d[FORECAST_STEPS][WORLD_MAX_ACTORS];
     float proj_ch[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* cos of the heading relative to the route */
     float proj_sh[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* |sin| of it */
+    int ev_behind;                /* an emergency vehicle with its siren on closes in from behind on the route */
     uint8_t agent_static[WORLD_MAX_ACTORS]; /* parked car, cone, crashed vehicle (passable obstacles) */
     float prof_s[FORECAST_STEPS];  /* the last built profile: centre route arc per forecast step */
     uint8_t cand_commit[EXPERT_MAX_CANDS];
+    EgoRollout rollouts[EXPERT_MAX_CANDS]; /* the scorer's simulated ego of every candidate */
+    int contact[EXPERT_MAX_CANDS];  /* expert_contact_step of each candidate */
     double commit_until;          /* world time until which a chosen commit is held (smaller margin) */
 };
 
@@ -73,6 +77,8 @@ void expert_route_sd(const Route *r, float px, float py, int *hint, float *s, fl
 
 /* expert_paths.c: fills x->paths / x->n_paths for the current state. */
 void expert_build_paths(Expert *x, const World *w);
+/* 1 if an emergency vehicle with its siren on is behind the ego, on the route's lane, not yet past. */
+int expert_ev_behind(const Expert *x);
 /* 1 if the oncoming lane is free long enough for the pass path p (route metres from x->s0). */
 int expert_oncoming_clear(const Expert *x, const LatPath *p, float v_pass);
 
@@ -88,5 +94,7 @@ int expert_build_candidate(Expert *x, const World *w, const LatPath *p, float ta
 /* expert_gap.c: 1 if the profile in x->prof_s along p keeps its time margin from every mover
  * (held: the smaller margin of a commit under way). */
 int expert_gap_clear(const Expert *x, const World *w, const LatPath *p, int held);
+/* First step of rollout r at which the moving ego touches a mover ahead or across (any fault), or -1. */
+int expert_contact_step(const Expert *x, const World *w, const EgoRollout *r);
 
 #endif

@@ -123,7 +123,7 @@ static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, 
                           Lead *ignored) {
     const Forecast *fc = &x->fc;
     for (int a = 0; a < fc->n_agents; a++) {
-        int walker = fc->type[a] == ACTOR_PEDESTRIAN || fc->type[a] == ACTOR_BICYCLE;
+        int walker = fc->type[a] == ACTOR_PEDESTRIAN || (fc->type[a] == ACTOR_BICYCLE && !x->agent_static[a]);
         float margin = walker ? WALKER_MARGIN : VEHICLE_MARGIN;
         int horizon = walker || x->proj_sh[t][a] > 0.5f ? ANTICIPATE_STEPS : 0;
         if (commit && fc->type[a] != ACTOR_PEDESTRIAN) horizon = 0; /* crossings are the gap check's */
@@ -232,8 +232,8 @@ int expert_build_candidate(Expert *x, const World *w, const LatPath *p, float ta
             actor_leaders(x, p, s, hl, hw, t, commit, &l, &ignored);
             differs |= ignored.gap < fminf(l.gap, COMMIT_NEAR_M);
 #ifdef EXPERT_TRACE
-            if (commit && getenv("EXPERT_DEBUG") && (t == 0 || t == 10 || t == 20 || t == 30))
-                fprintf(stderr, "  prof t=%d s=%.1f v=%.2f lead gap=%.1f v=%.1f who=%d wall=%.1f ign=%.1f\n", t, s, v, l.gap, l.v, l.who, wall_gap(x, s + hl, v, t), ignored.gap);
+            if ((commit || target == x->limit) && getenv("EXPERT_DEBUG") && (t == 0 || t == 10 || t == 20 || t == 30))
+                fprintf(stderr, "  prof c%d d1=%.2f t=%d s=%.1f v=%.2f lead gap=%.1f v=%.1f who=%d wall=%.1f ign=%.1f\n", commit, p->d1, t, s, v, l.gap, l.v, l.who, wall_gap(x, s + hl, v, t), ignored.gap);
 #endif
             acc = fmaxf(IDM_MIN_ACC, fminf(idm.a, idm_accel(&idm, v, l.gap, l.v)));
         }
