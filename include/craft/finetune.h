@@ -48,6 +48,7 @@ typedef struct {
     float ppo_gamma, ppo_lambda, ppo_value_lr, ppo_entropy;
     float grpo_kl;
     int branch_horizon;        /* grpo-cl: world steps of each branched rollout */
+    int branch_every;          /* grpo-cl: branch the group at every k-th planning step */
     int checkpoint_every;      /* iterations */
     char run_dir[512];
 } FtConfig;

@@ -44,6 +44,7 @@ static const ConfigKey KEYS[] = {
     CFG_FLOAT(FtConfig, ppo_entropy, "ppo_entropy", "0.01", 0, 10, "ppo: entropy bonus"),
     CFG_FLOAT(FtConfig, grpo_kl, "grpo_kl", "0.2", 0, 100, "grpo-cl: KL(reference||policy) weight"),
     CFG_INT(FtConfig, branch_horizon, "branch_horizon", "20", 1, 1000, "grpo-cl: world steps of each branched rollout"),
+    CFG_INT(FtConfig, branch_every, "branch_every", "4", 1, 1000, "grpo-cl: branch at every k-th planning step (the budget counts every branched step)"),
     CFG_INT(FtConfig, checkpoint_every, "checkpoint_every", "1", 1, 100000, "iterations between checkpoints", | CFG_NO_HASH),
     CFG_STRING(FtConfig, run_dir, "run_dir", "runs/craft", "output directory", | CFG_NO_HASH),
 };
@@ -65,6 +66,8 @@ int finetune_defaults(FtConfig *c, FtMethod m, Err *e) {
         c->dual_c = 0.0f;
         c->teacher = TEACHER_FROZEN;
         c->kl_alpha = 1.0f; /* beta comes from grpo_kl (ft_effective_beta) */
+        c->group = 4;       /* branched returns cost G x branch_horizon world steps per branched state: */
+                            /* a smaller group leaves grpo-cl several updates within the common budget */
         break;
     case METHOD_PPO: /* executed action only, value function + GAE, plain clip, entropy bonus, no teacher */
         c->dual_c = 0.0f; /* no teacher KL; entropy from ppo_entropy (ft_effective_*) */

@@ -279,7 +279,9 @@ static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *pol, uint64
             st->world = d->rank + l * d->size;
             st->t = t;
             st->time = (float)world_state_const(scenario_world(fw[l].s))->time;
-            if (cfg->method == METHOD_GRPO_CL) branch_returns(&fw[l], cfg, acts, A, st->score, &tab, &ep->sim_steps);
+            if (cfg->method == METHOD_GRPO_CL && t % cfg->branch_every == 0) /* other states: no group (scores 0) */
+                branch_returns(&fw[l], cfg, acts, A, st->score, &tab, &ep->sim_steps);
+            else if (cfg->method == METHOD_GRPO_CL) memset(st->score, 0, (size_t)A * sizeof *st->score);
             else if (cfg->method != METHOD_PPO) proxy_scores(&fw[l], cfg, acts, A, st->score);
             int ended;
             st->reward = execute(&fw[l], ep, &acts[0].traj, cfg->replan, &tab, &ep->sim_steps, &ended);
