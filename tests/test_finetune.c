@@ -11,6 +11,10 @@
 #include <unistd.h>
 #include "craft/finetune.h"
 #include "craft/policy.h"
+#include "craft/render.h"
+
+/* finetune_run draws curves.png: release cairo/fontconfig caches so LeakSanitizer sees a clean exit */
+TestSuite(finetune, .fini = render_shutdown);
 
 static void tiny_policy(const char *path) {
     PolicyConfig pc = policy_default_config(POLICY_VOCAB);
