@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "craft/expert.h"
+#include "policy/expert_internal.h"
 
 typedef struct { Map *m; Route r; World *w; Expert *x; int ev[EV_KIND_COUNT]; int steps; float min_gap; } Run;
 
@@ -376,4 +377,29 @@ Test(expert, aborted_pass_returns_to_its_lane) {
     expect_clean(&g, "aborted pass");
     cr_expect(world_state_const(g.w)->ego.route_done, "did not get past the parked car after the oncoming car");
     run_free(&g);
+}
+
+/* A merge path follows a tabulated neighbour chain: from the ego's offset d0 it blends onto the
+ * table with a smoothstep over blend1, then is the table itself (linear between metres).
+ * Hand values: d0 = 0, table 3.5 m converging linearly to 0 over metres 40..60. */
+Test(expert, merge_path_follows_tabulated_chain) {
+    float tab[(int)EXPERT_LOOK_M + 1];
+    for (int m = 0; m <= (int)EXPERT_LOOK_M; m++)
+        tab[m] = m < 40 ? 3.5f : (m < 60 ? 3.5f * (float)(60 - m) / 20.0f : 0.0f);
+    LatPath p = {0.0f, 0.0f, 0.0f, 20.0f, INFINITY, 0.0f, 0, 0, 0, 1, tab};
+    cr_assert_float_eq(expert_lat_at(&p, 0.0f), 0.0f, 1e-6f);
+    /* half way through the blend: smoothstep(0.5) = 0.5 */
+    cr_assert_float_eq(expert_lat_at(&p, 10.0f), 1.75f, 1e-5f);
+    /* a quarter: smoothstep(0.25) = 0.15625 */
+    cr_assert_float_eq(expert_lat_at(&p, 5.0f), 3.5f * 0.15625f, 1e-5f);
+    cr_assert_float_eq(expert_lat_at(&p, 30.0f), 3.5f, 1e-5f);
+    /* on the converging part, between table entries: 3.5 * (60 - 50.5) / 20 */
+    cr_assert_float_eq(expert_lat_at(&p, 50.5f), 3.5f * 9.5f / 20.0f, 1e-5f);
+    cr_assert_float_eq(expert_lat_at(&p, 80.0f), 0.0f, 1e-6f);
+    /* beyond the table and behind s0: clamped to its ends */
+    cr_assert_float_eq(expert_lat_at(&p, 500.0f), 0.0f, 1e-6f);
+    cr_assert_float_eq(expert_lat_at(&p, -3.0f), 0.0f, 1e-6f);
+    /* an ego already on the chain (d0 = table) stays on it */
+    p.d0 = 3.5f;
+    cr_assert_float_eq(expert_lat_at(&p, 4.0f), 3.5f, 1e-5f);
 }

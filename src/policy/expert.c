@@ -34,8 +34,9 @@
 #define STATIC_SPEED 0.5f      /* a crashed vehicle slower than this is an obstacle */
 #define EV_BLOCK_FACTOR 0.7f   /* staying in an emergency vehicle's way: Bench2Drive's yield penalty */
 #define COMMIT_HOLD_S 3.0f     /* a chosen commit keeps the smaller gap margin this long */
+#define MERGE_IN_M 1.0f        /* this near the neighbour's centreline the ego is in its flow: smaller margins */
 
-static int is_centre_path(const LatPath *p) { return p->d1 == 0.0f && p->d2 == 0.0f && !p->oncoming; }
+static int is_centre_path(const LatPath *p) { return p->d1 == 0.0f && p->d2 == 0.0f && !p->oncoming && !p->tab; }
 
 ExpertConfig expert_default_config(void) {
     return (ExpertConfig){.replan_every = 2, .aggregate = SCORE_PDMS_B2D, .forecast = FORECAST_ORACLE};
@@ -128,6 +129,7 @@ static void project_agents(Expert *x, const Actor *ego) {
         for (int t = 0; t < FORECAST_STEPS; t++) vmax = fmaxf(vmax, x->fc.pose[t][a].speed);
         int held = (b->flags & AF_CRASHED) || (b->driver == DRIVER_TRAFFIC && b->target_speed == 0.0f);
         x->agent_static[a] = b->type != ACTOR_PEDESTRIAN && (b->driver == DRIVER_STATIC || (held && vmax < STATIC_SPEED));
+        x->agent_stopped[a] = vmax < STATIC_SPEED;
         int h = x->hint;
         for (int t = 0; t < FORECAST_STEPS; t++) {
             const ForecastPose *p = &x->fc.pose[t][a];
@@ -164,7 +166,7 @@ static void selection_scores(Expert *x) {
          * clipping the painted lane edge in a tight turn (the tracker cuts it slightly), which
          * the simulator does not count (its off-road test is the centre); a mild penalty only */
         if (dac == 0.0f && is_centre_path(p)) dac = CENTRE_DAC_FACTOR;
-        mult[i] = o->nc * dac * o->tlc * (p->oncoming ? 1.0f : o->ddc) * (x->contact[i] < 0 ? 1.0f : 0.0f);
+        mult[i] = o->nc * dac * o->tlc * (p->oncoming ? 1.0f : o->ddc) * (x->contact[i] < 0 && !x->cand_vetoed[i] ? 1.0f : 0.0f);
         if (x->cfg.aggregate == SCORE_PDMS) mult[i] = o->nc * o->dac;
         if (x->ev_behind && !p->yield) mult[i] *= EV_BLOCK_FACTOR;
         q = fmaxf(q, o->progress * mult[i]);
@@ -180,6 +182,7 @@ static void selection_scores(Expert *x) {
 
 /* First step of an at-fault collision or of any contact while moving, SCORE_STEPS if none. */
 static int first_fault(const Expert *x, int i) {
+    if (x->cand_vetoed[i]) return -1;
     int f = x->scores[i].fault_step < 0 ? SCORE_STEPS : x->scores[i].fault_step;
     return x->contact[i] >= 0 && x->contact[i] < f ? x->contact[i] : f;
 }
@@ -229,11 +232,16 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
     expert_prepare_profile(x, w);
     expert_build_paths(x, w);
     x->n_cands = 0;
+    /* a merge into a neighbour's flow: flow cars ignore the ego, so every merge candidate must keep
+     * the gap check's margins (the smaller ones once the ego is in the neighbour's lane) */
+    int merge_in = x->merge_found && fabsf(x->d0 - x->merge_tab[0]) < MERGE_IN_M;
     for (int p = 0; p < x->n_paths; p++)
         for (int k = 0; k < EXPERT_N_SPEEDS; k++) {
-            x->cand_path[x->n_cands] = p;
-            x->cand_commit[x->n_cands] = 0;
-            expert_build_candidate(x, w, &x->paths[p], x->limit * 0.2f * (float)k, 0, &x->cands[x->n_cands++]);
+            int i = x->n_cands++;
+            x->cand_path[i] = p;
+            x->cand_commit[i] = 0;
+            expert_build_candidate(x, w, &x->paths[p], x->limit * 0.2f * (float)k, 0, &x->cands[i]);
+            x->cand_vetoed[i] = x->paths[p].merge && !expert_gap_clear(x, w, &x->paths[p], merge_in);
         }
     /* the commit through a gap of a flow, on the centre path (path 0), when the gap is clear */
     int held = st->time < x->commit_until;
@@ -244,6 +252,7 @@ int expert_plan(Expert *x, const World *w, Traj *out, CandScore *chosen, Err *e)
 #endif
     if (cclear) {
         x->cand_path[x->n_cands] = 0;
+        x->cand_vetoed[x->n_cands] = 0;
         x->cand_commit[x->n_cands++] = 1;
     }
     ScoreInput in = {.world = w, .fc = &x->fc, .ep_reference = -1.0f};

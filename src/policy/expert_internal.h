@@ -21,6 +21,9 @@ typedef struct {
     uint8_t oncoming;             /* drives in the oncoming lane: judged without DDC, needs a gap */
     uint8_t offset;               /* a PDM ±1 m nudge (slightly penalised so it is not chosen idly) */
     uint8_t yield;                /* moves out of the route's lane for an emergency vehicle from behind */
+    uint8_t merge;                /* follows the neighbour lane chain that merges into the route (gap-checked) */
+    const float *tab;             /* when set, the offset per route metre ahead of s0 (EXPERT_LOOK_M + 1
+                                   * values) replaces d1/d2: blends d0 onto it over blend1 */
 } LatPath;
 
 /* A static obstacle (parked car, cones, crashed vehicle) blocking the ego's lane ahead. */
@@ -62,6 +65,10 @@ struct Expert {
     float proj_sh[FORECAST_STEPS][WORLD_MAX_ACTORS]; /* |sin| of it */
     int ev_behind;                /* an emergency vehicle with its siren on closes in from behind on the route */
     uint8_t agent_static[WORLD_MAX_ACTORS]; /* parked car, cone, crashed vehicle (passable obstacles) */
+    uint8_t agent_stopped[WORLD_MAX_ACTORS]; /* slower than STATIC_SPEED over the whole forecast */
+    int merge_found;              /* the route's lane and a neighbour merge into one lane ahead (expert_paths.c) */
+    float merge_tab[(int)EXPERT_LOOK_M + 1]; /* that neighbour chain's offset from the route per metre */
+    uint8_t cand_vetoed[EXPERT_MAX_CANDS]; /* a merge candidate that fails the gap check */
     float prof_s[FORECAST_STEPS];  /* the last built profile: centre route arc per forecast step */
     uint8_t cand_commit[EXPERT_MAX_CANDS];
     EgoRollout rollouts[EXPERT_MAX_CANDS]; /* the scorer's simulated ego of every candidate */

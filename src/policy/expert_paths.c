@@ -5,6 +5,7 @@
  * pass once chosen is remembered (expert.c) and offered again, from the current offset, until
  * it is complete. */
 #include <math.h>
+#include <stddef.h>
 #include "craft/geom.h"
 #include "expert_internal.h"
 
@@ -83,9 +84,67 @@ static int pass_path(const Expert *x, const Lane *ln, const Blocker *b, int side
     float off = opposite ? fminf(full + ONCOMING_EXTRA_M, fmaxf(need, 1.2f)) : full;
     /* out before the obstacle's rear (the ego waits EXPERT_STATIC_STANDOFF further back) */
     float out_blend = fminf(lc_blend, fmaxf(5.0f, b->s_begin - x->s0 - hl - 1.0f));
-    *out = (LatPath){x->d0, side == 0 ? off : -off, 0.0f, out_blend, 0.0f, lc_blend, (uint8_t)opposite, 0, 0};
+    *out = (LatPath){x->d0, side == 0 ? off : -off, 0.0f, out_blend, 0.0f, lc_blend, (uint8_t)opposite, 0, 0, 0, NULL};
     out->hold_end = fmaxf(b->s_end - x->s0 + hl + PASS_TAIL_M, lc_blend);
     return 1;
+}
+
+/* The lane of L's neighbour chain: N on `side` of L (same direction) whose junction connector
+ * ends in the same lane S as the route's connector C1 after L, L yielding to it (an acceleration
+ * lane, a lane drop): 1 and the connector C2 of N, else 0. */
+static int merge_partner(const Map *m, int L, int C1, int side, int *N, int *C2) {
+    const Lane *l = &m->lanes[L], *c1 = &m->lanes[C1];
+    int nb = side == 0 ? l->left : l->right;
+    if (nb < 0 || (side == 0 ? l->left_opposite : l->right_opposite) || m->lanes[nb].kind != LANE_DRIVING) return 0;
+    if (l->control != CONTROL_YIELD && l->control != CONTROL_STOP) return 0;
+    if (c1->junction < 0 || c1->n_succ != 1) return 0;
+    const Lane *n = &m->lanes[nb];
+    for (int k = 0; k < n->n_succ; k++) {
+        const Lane *c2 = &m->lanes[n->succ[k]];
+        if (n->succ[k] == C1 || c2->junction < 0) continue;
+        for (int j = 0; j < c2->n_succ; j++)
+            if (c2->succ[j] == c1->succ[0]) { *N = nb; *C2 = n->succ[k]; return 1; }
+    }
+    return 0;
+}
+
+/* Finds the merge of the route's lane into a neighbour's flow around the ego (the ego on L or on
+ * C1) and tabulates that neighbour chain's offset from the route per metre ahead (0 from the
+ * common lane on). Sets x->merge_found. */
+static void find_merge(Expert *x) {
+    const Route *r = x->route;
+    const Map *m = x->map;
+    x->merge_found = 0;
+    int here = r->pts[x->hint].lane, L = -1, C1 = -1, N = -1, C2 = -1;
+    float s_end = 0.0f; /* route arc of C1's end */
+    int lo = x->hint > 0 ? x->hint : 1;
+    while (lo > 1 && r->pts[lo - 1].lane == here) lo--; /* back to the start of the ego's lane */
+    if (m->lanes[here].junction >= 0) while (lo > 1 && r->pts[lo - 1].lane != here) lo--; /* ... of L when on C1 */
+    lo = lo > 1 ? lo - 1 : 1;
+    for (int i = lo; i < r->n && r->pts[i].s < x->s0 + EXPERT_LOOK_M; i++) {
+        if (r->pts[i].lane == r->pts[i - 1].lane) continue;
+        int a = r->pts[i - 1].lane, b = r->pts[i].lane;
+        if (a != here && b != here) continue; /* only the merge the ego is at */
+        for (int side = 0; side < 2 && L < 0; side++)
+            if (merge_partner(m, a, b, side, &N, &C2)) { L = a; C1 = b; s_end = r->pts[i].s + m->lanes[b].length; }
+        if (L >= 0) break;
+    }
+    if (L < 0 || s_end < x->s0) return;
+    int hn = -1, hc = -1, i = x->hint;
+    for (int k = 0; k <= (int)EXPERT_LOOK_M; k++) {
+        float s = x->s0 + (float)k, px, py, ph;
+        x->merge_tab[k] = 0.0f;
+        if (s >= s_end) continue;
+        expert_route_pose(r, s, 0.0f, &px, &py, &ph);
+        while (i + 1 < r->n && r->pts[i + 1].s <= s) i++;
+        int lane = r->pts[i].lane; /* the route's lane at s */
+        LaneProj pr;
+        if (lane == L) { map_project(m, N, px, py, hn, &pr); hn = pr.seg; }
+        else if (lane == C1) { map_project(m, C2, px, py, hc, &pr); hc = pr.seg; }
+        else return; /* the route leaves L some other way */
+        x->merge_tab[k] = -pr.d;
+    }
+    x->merge_found = 1;
 }
 
 static void add_path(Expert *x, LatPath p) {
@@ -113,7 +172,7 @@ static void add_yield_paths(Expert *x, const Lane *ln, float lc_blend) {
         int nb = side == 0 ? ln->left : ln->right;
         if (nb < 0 || x->map->lanes[nb].kind != LANE_DRIVING || (side == 0 ? ln->left_opposite : ln->right_opposite)) continue;
         float full = 0.5f * (ln->width + x->map->lanes[nb].width);
-        LatPath p = {x->d0, side == 0 ? full : -full, side == 0 ? full : -full, lc_blend, INFINITY, 0.0f, 0, 0, 1};
+        LatPath p = {x->d0, side == 0 ? full : -full, side == 0 ? full : -full, lc_blend, INFINITY, 0.0f, 0, 0, 1, 0, NULL};
         add_path(x, p);
     }
 }
@@ -123,17 +182,22 @@ void expert_build_paths(Expert *x, const World *w) {
     float v = x->v0, hw = 0.5f * ego->width;
     float blend = fmaxf(8.0f, 1.0f * v), lc_blend = fmaxf(12.0f, 2.0f * v);
     x->n_paths = 0;
-    add_path(x, (LatPath){x->d0, 0.0f, 0.0f, blend, INFINITY, 0.0f, 0, 0, 0});
-    add_path(x, (LatPath){x->d0, 1.0f, 1.0f, blend, INFINITY, 0.0f, 0, 1, 0});
-    add_path(x, (LatPath){x->d0, -1.0f, -1.0f, blend, INFINITY, 0.0f, 0, 1, 0});
+    add_path(x, (LatPath){x->d0, 0.0f, 0.0f, blend, INFINITY, 0.0f, 0, 0, 0, 0, NULL});
+    add_path(x, (LatPath){x->d0, 1.0f, 1.0f, blend, INFINITY, 0.0f, 0, 1, 0, 0, NULL});
+    add_path(x, (LatPath){x->d0, -1.0f, -1.0f, blend, INFINITY, 0.0f, 0, 1, 0, 0, NULL});
     /* half a metre to the right: room for oncoming cars that cut into the lane, without the full
      * nudge's body over the lane edge */
-    add_path(x, (LatPath){x->d0, -0.5f, -0.5f, blend, INFINITY, 0.0f, 0, 1, 0});
+    add_path(x, (LatPath){x->d0, -0.5f, -0.5f, blend, INFINITY, 0.0f, 0, 1, 0, 0, NULL});
     if (x->map->lanes[x->route->pts[x->hint].lane].kind == LANE_PARKING) {
         /* pulling out of a parking lane between parked cars: the route's own lane change is too
          * gentle to clear the car in front, so swing out early and blend back onto the route */
         for (int k = 0; k < 2; k++)
-            add_path(x, (LatPath){x->d0, k ? 2.5f : 1.5f, 0.0f, k ? 4.0f : 3.0f, PULL_OUT_HOLD_M, PULL_OUT_BLEND_M, 0, 0, 0});
+            add_path(x, (LatPath){x->d0, k ? 2.5f : 1.5f, 0.0f, k ? 4.0f : 3.0f, PULL_OUT_HOLD_M, PULL_OUT_BLEND_M, 0, 0, 0, 0, NULL});
+    }
+    find_merge(x);
+    if (x->merge_found) { /* into the neighbour's flow, its gap chosen by the gap check (expert.c) */
+        LatPath p = {x->d0, 0.0f, 0.0f, lc_blend, INFINITY, 0.0f, 0, 0, 0, 1, x->merge_tab};
+        add_path(x, p);
     }
     Blocker b = find_blocker(x, hw);
     int lane = x->route->pts[x->hint].lane;

@@ -43,8 +43,21 @@
 #define COMMIT_ALONG_COS 0.7f
 #define COMMIT_NEAR_M 15.0f        /* a commit matters when what it ignores is this near */      /* movers heading within ~45° of the route are leaders even then */
 
+/* The tabulated offset of path p (p->tab set) ds route metres ahead of s0. */
+static float tab_at(const LatPath *p, float ds) {
+    float f = fminf(EXPERT_LOOK_M, fmaxf(0.0f, ds));
+    int m = (int)f;
+    if (m >= (int)EXPERT_LOOK_M) m = (int)EXPERT_LOOK_M - 1;
+    return p->tab[m] + (p->tab[m + 1] - p->tab[m]) * (f - (float)m);
+}
+
 float expert_lat_at(const LatPath *p, float ds) {
     float from, to, u;
+    if (p->tab) { /* from d0 onto the tabulated chain */
+        float tab = tab_at(p, ds), tab0 = p->tab[0];
+        u = p->blend1 > 0.0f ? fminf(1.0f, fmaxf(0.0f, ds / p->blend1)) : 1.0f;
+        return tab + (p->d0 - tab0) * (1.0f - u * u * (3.0f - 2.0f * u));
+    }
     if (ds < p->hold_end) {
         from = p->d0; to = p->d1;
         u = p->blend1 > 0.0f ? ds / p->blend1 : 1.0f;
@@ -135,9 +148,12 @@ static void actor_leaders(const Expert *x, const LatPath *p, float s, float hl, 
             float ext_lat = sh * fc->half_len[a] + fabsf(ch) * fc->half_wid[a];
             float ext_lon = fabsf(ch) * fc->half_len[a] + sh * fc->half_wid[a];
             float rel = x->proj_d[tt][a] - expert_lat_at(p, sa - x->s0);
+            /* a merge follows what is ahead in the lane it merges into as well: it drops in behind */
+            if (p->merge) rel = fminf(fabsf(rel), fabsf(x->proj_d[tt][a] - tab_at(p, sa - x->s0)));
             if (fabsf(rel) > hw + ext_lat + margin) continue;
             float v_along = k == 0 ? fmaxf(0.0f, fc->pose[tt][a].speed * ch) : 0.0f;
-            float standoff = x->agent_static[a] ? EXPERT_STATIC_STANDOFF : 0.0f;
+            /* room to pull out from behind an obstacle, or from behind a queue stuck at a merge */
+            float standoff = x->agent_static[a] || (x->merge_found && x->agent_stopped[a] && !walker) ? EXPERT_STATIC_STANDOFF : 0.0f;
             lead_consider(commit && commit_ignores(x, a, tt) ? ignored : l, sa - ext_lon - (s + hl) - standoff, v_along, a);
         }
     }
@@ -210,7 +226,7 @@ static void invert_tracker(const World *w, const float *v_des, float *vseg) {
 
 int expert_build_candidate(Expert *x, const World *w, const LatPath *p, float target, int commit, Traj *out) {
     const Actor *ego = &world_state_const(w)->actors[0];
-    IdmParams idm = {.v0 = target, .a = commit ? COMMIT_A : IDM_A, .b = IDM_B, .T = commit ? COMMIT_T : IDM_T, .s0 = IDM_S0, .delta = IDM_DELTA};
+    IdmParams idm = {.v0 = target, .a = commit || p->merge ? COMMIT_A : IDM_A, .b = IDM_B, .T = commit ? COMMIT_T : IDM_T, .s0 = IDM_S0, .delta = IDM_DELTA};
     float hl = 0.5f * ego->length, hw = 0.5f * ego->width, s = x->s0, v = x->v0;
     float v_des[FORECAST_STEPS];
     v_des[0] = v;
@@ -226,7 +242,7 @@ int expert_build_candidate(Expert *x, const World *w, const LatPath *p, float ta
             idm.v0 = fmaxf(0.5f, fminf(target, x->vcap[m]));
             Lead l = {wall_gap(x, s + hl, v, t), 0.0f, -1}, ignored = {INFINITY, 0.0f, -1};
             lead_consider(&l, end_gap0 - s + IDM_S0, 0.0f, -2);
-            if (isfinite(x->junction_gap))
+            if (isfinite(x->junction_gap) && !p->merge) /* a merge enters by the neighbour's right of way */
                 lead_consider(commit ? &ignored : &l, x->s0 + x->junction_gap + x->junction_v * (float)t * FORECAST_DT - s,
                               x->junction_v, -3);
             actor_leaders(x, p, s, hl, hw, t, commit, &l, &ignored);
