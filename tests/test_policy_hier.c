@@ -17,23 +17,7 @@ static Policy *make_hier(int hidden, int max_batch, int max_group, uint64_t seed
     return p;
 }
 
-static void make_obs(Obs *obs, int B, uint64_t seed) {
-    Rng r;
-    rng_seed(&r, seed, 1);
-    for (int b = 0; b < B; b++) hv_fill_obs(&obs[b], &r);
-}
 
-/* An exact circular (or straight) expert: speed v, constant yaw rate w, from the ego pose. */
-static Traj arc_traj(float v, float w) {
-    Traj t = {.n = TRAJ_MAX};
-    for (int i = 0; i < TRAJ_MAX; i++) {
-        double tt = TRAJ_DT * (i + 1), h = w * tt;
-        t.x[i] = (float)(fabs(w) < 1e-9 ? v * tt : v / w * sin(h));
-        t.y[i] = (float)(fabs(w) < 1e-9 ? 0.0 : v / w * (1.0 - cos(h)));
-        t.heading[i] = (float)h;
-    }
-    return t;
-}
 
 Test(policy_hier, templates_and_geometry) {
     int H = TRAJ_MAX, D = hier_cont_dim(H);
@@ -332,35 +316,11 @@ Test(policy_hier, imitation_reduces_nll) {
     Obs obs[N];
     make_obs(obs, N, 52);
     PolicyAction acts[N];
-    Err e;
-    for (int i = 0; i < N; i++) {
-        float v = obs[i].ego[0], w = 0.1f * ((int)obs[i].command - 2);
-        Traj ex = arc_traj(v, w);
-        int beh = behaviour_id(w > 0 ? LAT_LEFT : w < 0 ? LAT_RIGHT : LAT_KEEP,
-                               v < 1 ? STYLE_STOP : v < 6 ? STYLE_CAUTIOUS : v < 10 ? STYLE_NORMAL : STYLE_ASSERTIVE);
-        cr_assert_eq(policy_action_from_traj(p, &obs[i], &ex, beh, &acts[i], &e), 0, "%s", e.msg);
-    }
-    NnParams *ps = policy_params(p);
-    NnAdamW opt;
-    cr_assert_eq(nn_adamw_create(&opt, ps, nn_adamw_defaults(), &e), 0, "%s", e.msg);
-    float logp[N], dlogp[N], nll0 = 0, nll = 0;
-    for (int i = 0; i < N; i++) dlogp[i] = -1.0f / N;
-    for (int step = 0; step <= STEPS; step++) {
-        cr_assert_eq(policy_evaluate(p, obs, N, acts, 1, logp, NULL, &e), 0, "%s", e.msg);
-        nll = 0;
-        for (int i = 0; i < N; i++) nll -= logp[i] / N;
-        if (step == 0) nll0 = nll;
-        if (step == STEPS) break;
-        nn_params_zero_grad(ps);
-        cr_assert_eq(policy_backward(p, &(PolicyLossGrad){.dlogp = dlogp}, &e), 0, "%s", e.msg);
-        nn_clip_grad_norm(ps, 10.0f);
-        nn_adamw_step(&opt, ps, 3e-3f);
-    }
+    float nll0 = 0, nll = hv_imitate(p, obs, N, STEPS, 10.0f, acts, &nll0);
     cr_log_info("hier imitation: -log pi %.2f -> %.2f after %d steps", nll0, nll, STEPS);
     /* at σ0 ≈ 0.5 m and templates metres away the start is ≫ 100 nats; a fitted policy (σ → ~0.1,
      * behaviour certain) is below 0: require a drop of 100 nats and a final value below 0. */
     cr_assert_lt(nll, nll0 - 100.0f, "-log pi %.2f -> %.2f", nll0, nll);
     cr_assert_lt(nll, 0.0f, "-log pi %.2f -> %.2f", nll0, nll);
-    nn_adamw_destroy(&opt);
     policy_destroy(p);
 }

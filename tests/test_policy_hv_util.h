@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <omp.h>
+#include "craft/nn_optim.h"
 #include "craft/policy.h"
 #include "craft/rng.h"
 
@@ -159,6 +160,60 @@ static inline void hv_perturb(Policy *p, float scale, uint64_t seed) {
         float *v = ps->values + ps->tensors[k].offset;
         for (size_t i = 0; i < ps->tensors[k].numel; i++) v[i] += scale * rng_normal(&r);
     }
+}
+
+/* B synthetic observations from a seed. */
+static inline void make_obs(Obs *obs, int B, uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed, 1);
+    for (int b = 0; b < B; b++) hv_fill_obs(&obs[b], &r);
+}
+
+/* An exact circular (or straight) expert: speed v, constant yaw rate w, from the ego pose. */
+static inline Traj arc_traj(float v, float w) {
+    Traj t = {.n = TRAJ_MAX};
+    for (int i = 0; i < TRAJ_MAX; i++) {
+        double tt = TRAJ_DT * (i + 1), h = w * tt;
+        t.x[i] = (float)(fabs(w) < 1e-9 ? v * tt : v / w * sin(h));
+        t.y[i] = (float)(fabs(w) < 1e-9 ? 0.0 : v / w * (1.0 - cos(h)));
+        t.heading[i] = (float)h;
+    }
+    return t;
+}
+
+/* Imitation of n synthetic scenes whose expert is an arc at the ego speed with a curvature from the
+ * command (and the matching behaviour label): `steps` AdamW steps (lr 3e-3, gradient clip `clip`) on
+ * −mean log π. Writes the scenes' expert actions to acts and the initial NLL to *nll0; returns the
+ * final NLL. */
+static inline float hv_imitate(Policy *p, const Obs *obs, int n, int steps, float clip, PolicyAction *acts, float *nll0) {
+    Err e;
+    for (int i = 0; i < n; i++) {
+        float v = obs[i].ego[0], w = 0.1f * ((int)obs[i].command - 2);
+        Traj ex = arc_traj(v, w);
+        int beh = behaviour_id(w > 0 ? LAT_LEFT : w < 0 ? LAT_RIGHT : LAT_KEEP,
+                               v < 1 ? STYLE_STOP : v < 6 ? STYLE_CAUTIOUS : v < 10 ? STYLE_NORMAL : STYLE_ASSERTIVE);
+        cr_assert_eq(policy_action_from_traj(p, &obs[i], &ex, beh, &acts[i], &e), 0, "%s", e.msg);
+    }
+    NnParams *ps = policy_params(p);
+    NnAdamW opt;
+    cr_assert_eq(nn_adamw_create(&opt, ps, nn_adamw_defaults(), &e), 0, "%s", e.msg);
+    float *logp = malloc((size_t)n * sizeof *logp), *dlogp = malloc((size_t)n * sizeof *dlogp), nll = 0;
+    for (int i = 0; i < n; i++) dlogp[i] = -1.0f / (float)n;
+    for (int step = 0; step <= steps; step++) {
+        cr_assert_eq(policy_evaluate(p, obs, n, acts, 1, logp, NULL, &e), 0, "%s", e.msg);
+        nll = 0;
+        for (int i = 0; i < n; i++) nll -= logp[i] / (float)n;
+        if (step == 0) *nll0 = nll;
+        if (step == steps) break;
+        nn_params_zero_grad(ps);
+        cr_assert_eq(policy_backward(p, &(PolicyLossGrad){.dlogp = dlogp}, &e), 0, "%s", e.msg);
+        nn_clip_grad_norm(ps, clip);
+        nn_adamw_step(&opt, ps, 3e-3f);
+    }
+    free(logp);
+    free(dlogp);
+    nn_adamw_destroy(&opt);
+    return nll;
 }
 
 #endif

@@ -18,22 +18,7 @@ static Policy *make_vla(int hidden, int horizon, int max_batch, int max_group, i
     return p;
 }
 
-static void make_obs(Obs *obs, int B, uint64_t seed) {
-    Rng r;
-    rng_seed(&r, seed, 1);
-    for (int b = 0; b < B; b++) hv_fill_obs(&obs[b], &r);
-}
 
-static Traj arc_traj(float v, float w) {
-    Traj t = {.n = TRAJ_MAX};
-    for (int i = 0; i < TRAJ_MAX; i++) {
-        double tt = TRAJ_DT * (i + 1), h = w * tt;
-        t.x[i] = (float)(fabs(w) < 1e-9 ? v * tt : v / w * sin(h));
-        t.y[i] = (float)(fabs(w) < 1e-9 ? 0.0 : v / w * (1.0 - cos(h)));
-        t.heading[i] = (float)h;
-    }
-    return t;
-}
 
 Test(policy_vla, token_vocabularies) {
     /* straight at a bin speed (9.5 m/s = bin 7, heading bin 4 = 0): exact tokens and reconstruction */
@@ -304,29 +289,7 @@ Test(policy_vla, imitation_reduces_nll) {
     make_obs(obs, N, 52);
     PolicyAction acts[N];
     Err e;
-    for (int i = 0; i < N; i++) {
-        float v = obs[i].ego[0], w = 0.1f * ((int)obs[i].command - 2);
-        Traj ex = arc_traj(v, w);
-        int beh = behaviour_id(w > 0 ? LAT_LEFT : w < 0 ? LAT_RIGHT : LAT_KEEP,
-                               v < 1 ? STYLE_STOP : v < 6 ? STYLE_CAUTIOUS : v < 10 ? STYLE_NORMAL : STYLE_ASSERTIVE);
-        cr_assert_eq(policy_action_from_traj(p, &obs[i], &ex, beh, &acts[i], &e), 0, "%s", e.msg);
-    }
-    NnParams *ps = policy_params(p);
-    NnAdamW opt;
-    cr_assert_eq(nn_adamw_create(&opt, ps, nn_adamw_defaults(), &e), 0, "%s", e.msg);
-    float logp[N], dlogp[N], nll0 = 0, nll = 0;
-    for (int i = 0; i < N; i++) dlogp[i] = -1.0f / N;
-    for (int step = 0; step <= STEPS; step++) {
-        cr_assert_eq(policy_evaluate(p, obs, N, acts, 1, logp, NULL, &e), 0, "%s", e.msg);
-        nll = 0;
-        for (int i = 0; i < N; i++) nll -= logp[i] / N;
-        if (step == 0) nll0 = nll;
-        if (step == STEPS) break;
-        nn_params_zero_grad(ps);
-        cr_assert_eq(policy_backward(p, &(PolicyLossGrad){.dlogp = dlogp}, &e), 0, "%s", e.msg);
-        nn_clip_grad_norm(ps, 1.0f);
-        nn_adamw_step(&opt, ps, 3e-3f);
-    }
+    float nll0 = 0, nll = hv_imitate(p, obs, N, STEPS, 1.0f, acts, &nll0);
     cr_log_info("vla imitation: -log pi %.3f -> %.3f after %d steps", nll0, nll, STEPS);
     /* start ≈ log 7 + 8·log 108 ≈ 39 nats (near-uniform tokens); memorising 6 sequences drives it to ~0 */
     cr_assert_lt(nll, 0.1f * nll0, "-log pi %.3f -> %.3f", nll0, nll);
@@ -335,6 +298,5 @@ Test(policy_vla, imitation_reduces_nll) {
     PolicyAction g[N];
     cr_assert_eq(policy_act(p, obs, N, NULL, 1, g, NULL, &e), 0, "%s", e.msg);
     for (int i = 0; i < N; i++) cr_assert_eq(memcmp(g[i].tokens, acts[i].tokens, sizeof(int) * (1 + TRAJ_MAX)), 0, "scene %d", i);
-    nn_adamw_destroy(&opt);
     policy_destroy(p);
 }
