@@ -225,17 +225,6 @@ Test(policy_hier, sampling_matches_density) {
     policy_destroy(p);
 }
 
-static void sampled_batch(Policy *p, const Obs *obs, int B, int G, PolicyAction *acts, uint64_t seed) {
-    Rng r;
-    rng_seed(&r, seed, 0);
-    PolicyAction tmp[16];
-    Err e;
-    for (int g = 0; g < G; g++) {
-        cr_assert_eq(policy_act(p, obs, B, &r, 0, tmp, NULL, &e), 0, "%s", e.msg);
-        for (int b = 0; b < B; b++) acts[b * G + g] = tmp[b];
-    }
-}
-
 Test(policy_hier, gradients_whole_policy) {
     enum { B = 2, G = 2 };
     Policy *p = make_hier(8, B, G, 21);
@@ -260,23 +249,7 @@ Test(policy_hier, checkpoint_and_determinism) {
     Policy *p = make_hier(16, B, G, 31), *p2 = make_hier(16, B, G, 31);
     Obs obs[B];
     make_obs(obs, B, 32);
-    PolicyAction acts[B * G], acts2[B * G];
-    sampled_batch(p, obs, B, G, acts, 33);
-    sampled_batch(p2, obs, B, G, acts2, 33);
-    cr_assert_eq(memcmp(acts, acts2, sizeof acts), 0, "same seed, same draws: actions differ");
-    hv_save_load_identical(p, obs, B, acts, G);
-    /* evaluate is independent of the OpenMP thread count and of repetition */
-    float l1[B * G], l2[B * G];
-    Err e;
-    int nt = omp_get_max_threads();
-    omp_set_num_threads(1);
-    cr_assert_eq(policy_evaluate(p, obs, B, acts, G, l1, NULL, &e), 0, "%s", e.msg);
-    omp_set_num_threads(2);
-    cr_assert_eq(policy_evaluate(p, obs, B, acts, G, l2, NULL, &e), 0, "%s", e.msg);
-    omp_set_num_threads(nt);
-    cr_assert_eq(memcmp(l1, l2, sizeof l1), 0);
-    policy_destroy(p2);
-    policy_destroy(p);
+    hv_checkpoint_and_determinism(p, p2, obs, B, G, 33);
 }
 
 Test(policy_hier, rejects_bad_input) {

@@ -181,6 +181,40 @@ static inline Traj arc_traj(float v, float w) {
     return t;
 }
 
+/* G sampled actions per state (acts[b*G + g]) drawn with an Rng seeded from `seed`. */
+static inline void sampled_batch(Policy *p, const Obs *obs, int B, int G, PolicyAction *acts, uint64_t seed) {
+    Rng r;
+    rng_seed(&r, seed, 0);
+    PolicyAction tmp[16];
+    Err e;
+    for (int g = 0; g < G; g++) {
+        cr_assert_eq(policy_act(p, obs, B, &r, 0, tmp, NULL, &e), 0, "%s", e.msg);
+        for (int b = 0; b < B; b++) acts[b * G + g] = tmp[b];
+    }
+}
+
+/* p and p2 were created identically: the same draws, a bit-identical save/load round trip, and
+ * policy_evaluate independent of the OpenMP thread count. B*G <= 16. Destroys both. */
+static inline void hv_checkpoint_and_determinism(Policy *p, Policy *p2, const Obs *obs, int B, int G,
+                                                 uint64_t draw_seed) {
+    PolicyAction acts[16], acts2[16];
+    sampled_batch(p, obs, B, G, acts, draw_seed);
+    sampled_batch(p2, obs, B, G, acts2, draw_seed);
+    cr_assert_eq(memcmp(acts, acts2, (size_t)(B * G) * sizeof *acts), 0, "same seed, same draws: actions differ");
+    hv_save_load_identical(p, obs, B, acts, G);
+    float l1[16], l2[16];
+    Err e;
+    int nt = omp_get_max_threads();
+    omp_set_num_threads(1);
+    cr_assert_eq(policy_evaluate(p, obs, B, acts, G, l1, NULL, &e), 0, "%s", e.msg);
+    omp_set_num_threads(2);
+    cr_assert_eq(policy_evaluate(p, obs, B, acts, G, l2, NULL, &e), 0, "%s", e.msg);
+    omp_set_num_threads(nt);
+    cr_assert_eq(memcmp(l1, l2, (size_t)(B * G) * sizeof *l1), 0);
+    policy_destroy(p2);
+    policy_destroy(p);
+}
+
 /* Imitation of n synthetic scenes whose expert is an arc at the ego speed with a curvature from the
  * command (and the matching behaviour label): `steps` AdamW steps (lr 3e-3, gradient clip `clip`) on
  * −mean log π. Writes the scenes' expert actions to acts and the initial NLL to *nll0; returns the

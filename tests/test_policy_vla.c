@@ -61,17 +61,6 @@ Test(policy_vla, token_vocabularies) {
     cr_assert_str_eq(vla_decision_name(VLA_DEC_FOLLOW), "follow");
 }
 
-static void sampled_batch(Policy *p, const Obs *obs, int B, int G, PolicyAction *acts, uint64_t seed) {
-    Rng r;
-    rng_seed(&r, seed, 0);
-    PolicyAction tmp[16];
-    Err e;
-    for (int g = 0; g < G; g++) {
-        cr_assert_eq(policy_act(p, obs, B, &r, 0, tmp, NULL, &e), 0, "%s", e.msg);
-        for (int b = 0; b < B; b++) acts[b * G + g] = tmp[b];
-    }
-}
-
 static double row_sum(const float *lp, int V) {
     double s = 0.0;
     for (int j = 0; j < V; j++) s += exp(lp[j]);
@@ -227,22 +216,7 @@ Test(policy_vla, checkpoint_and_determinism) {
     hv_perturb(p2, 0.05f, 32);
     Obs obs[B];
     make_obs(obs, B, 33);
-    PolicyAction acts[B * G], acts2[B * G];
-    sampled_batch(p, obs, B, G, acts, 34);
-    sampled_batch(p2, obs, B, G, acts2, 34);
-    cr_assert_eq(memcmp(acts, acts2, sizeof acts), 0, "same seed, same draws: actions differ");
-    hv_save_load_identical(p, obs, B, acts, G);
-    float l1[B * G], l2[B * G];
-    Err e;
-    int nt = omp_get_max_threads();
-    omp_set_num_threads(1);
-    cr_assert_eq(policy_evaluate(p, obs, B, acts, G, l1, NULL, &e), 0, "%s", e.msg);
-    omp_set_num_threads(2);
-    cr_assert_eq(policy_evaluate(p, obs, B, acts, G, l2, NULL, &e), 0, "%s", e.msg);
-    omp_set_num_threads(nt);
-    cr_assert_eq(memcmp(l1, l2, sizeof l1), 0);
-    policy_destroy(p2);
-    policy_destroy(p);
+    hv_checkpoint_and_determinism(p, p2, obs, B, G, 34);
 }
 
 Test(policy_vla, rejects_bad_input) {
