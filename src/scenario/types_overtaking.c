@@ -151,20 +151,35 @@ static int is_two_ways(const Scenario *s) { return strstr(s->type->name, "TwoWay
 
 static int world_full(Scenario *s, Err *e) { return err_set(e, "route %s: world full", s->spec.id); }
 
+/* The XML ranges of a static-obstacle type (SCENARIOS.md B1): distance, the span the obstacles
+ * occupy beyond it, the background speed cap (km/h, non-TwoWays) and the oncoming flow's spacing
+ * (TwoWays). */
+typedef struct {
+    float dist_lo, dist_hi, span, speed_lo, speed_hi, from_lo, from_hi, to_lo, to_hi;
+} ObstacleRanges;
+
+/* Shared build of Accident, ParkedObstacle and ConstructionObstacle (and their TwoWays variants):
+ * draws in this order distance, the route's trigger, then the speed cap or the flow spacing, into
+ * st.f[3..6]. */
+static int obstacle_build(Scenario *s, const ObstacleRanges *r, Err *e) {
+    int two = is_two_ways(s);
+    float distance = scn_param(s, "distance", r->dist_lo, r->dist_hi);
+    if (straight_route(s, two ? 1 : 2, 1, distance + r->span, 0, e)) return -1;
+    s->st.f[3] = distance;
+    s->st.f[4] = two ? 0.0f : scn_param(s, "speed", r->speed_lo, r->speed_hi);
+    s->st.f[5] = two ? scn_param(s, "frequency_from", r->from_lo, r->from_hi) : 0.0f;
+    s->st.f[6] = two ? scn_param(s, "frequency_to", r->to_lo, r->to_hi) : 0.0f;
+    return 0;
+}
+
 /* ---- 1. Accident / 2. AccidentTwoWays ----------------------------------------------------------
  * Police car at TP + distance, crashed car #1 10 m beyond, #2 6 m beyond #1, all offset 0.3 lane
  * widths to the right (direction = right in every route). The police car's siren is not modelled
  * as AF_SIREN: a standing car with a siren would make passing traffic pull over. Approach
  * reference: crashed car #1 (50 m); end 50 m past car #2. */
 static int accident_build(Scenario *s, Err *e) {
-    int two = is_two_ways(s);
-    float distance = scn_param(s, "distance", 40.0f, 44.0f);
-    if (straight_route(s, two ? 1 : 2, 1, distance + 16.0f, 0, e)) return -1;
-    s->st.f[3] = distance;
-    s->st.f[4] = two ? 0.0f : scn_param(s, "speed", 53.0f, 57.0f);
-    s->st.f[5] = two ? scn_param(s, "frequency_from", 32.0f, 63.0f) : 0.0f;
-    s->st.f[6] = two ? scn_param(s, "frequency_to", 109.0f, 184.0f) : 0.0f;
-    return 0;
+    static const ObstacleRanges R = {40.0f, 44.0f, 16.0f, 53.0f, 57.0f, 32.0f, 63.0f, 109.0f, 184.0f};
+    return obstacle_build(s, &R, e);
 }
 
 static int accident_populate(Scenario *s, Err *e) {
@@ -188,14 +203,8 @@ static void accident_script(Scenario *s) { obstacle_script(s, 50.0f, 0.0f); }
 
 /* ---- 3. ParkedObstacle / 4. ParkedObstacleTwoWays ----------------------------------------------- */
 static int parked_build(Scenario *s, Err *e) {
-    int two = is_two_ways(s);
-    float distance = scn_param(s, "distance", 40.0f, 44.0f);
-    if (straight_route(s, two ? 1 : 2, 1, distance, 0, e)) return -1;
-    s->st.f[3] = distance;
-    s->st.f[4] = two ? 0.0f : scn_param(s, "speed", 40.0f, 59.0f);
-    s->st.f[5] = two ? scn_param(s, "frequency_from", 31.0f, 56.0f) : 0.0f;
-    s->st.f[6] = two ? scn_param(s, "frequency_to", 106.0f, 151.0f) : 0.0f;
-    return 0;
+    static const ObstacleRanges R = {40.0f, 44.0f, 0.0f, 40.0f, 59.0f, 31.0f, 56.0f, 106.0f, 151.0f};
+    return obstacle_build(s, &R, e);
 }
 
 static int parked_populate(Scenario *s, Err *e) {
@@ -285,14 +294,8 @@ static void hazard_script(Scenario *s) {
  * background traffic. Approach: ego within 30 m of C; end 50 m past C. */
 #define CONE_SIZE 0.4f
 static int construction_build(Scenario *s, Err *e) {
-    int two = is_two_ways(s);
-    float distance = scn_param(s, "distance", 40.0f, 45.0f);
-    if (straight_route(s, two ? 1 : 2, 1, distance + 8.0f, 0, e)) return -1;
-    s->st.f[3] = distance;
-    s->st.f[4] = two ? 0.0f : scn_param(s, "speed", 47.0f, 55.0f);
-    s->st.f[5] = two ? scn_param(s, "frequency_from", 43.0f, 70.0f) : 0.0f;
-    s->st.f[6] = two ? scn_param(s, "frequency_to", 129.0f, 200.0f) : 0.0f;
-    return 0;
+    static const ObstacleRanges R = {40.0f, 45.0f, 8.0f, 47.0f, 55.0f, 43.0f, 70.0f, 129.0f, 200.0f};
+    return obstacle_build(s, &R, e);
 }
 
 static int construction_populate(Scenario *s, Err *e) {
