@@ -7,21 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "scenario/scn_internal.h"
+#include "test_scn_util.h"
 
 #define DT 0.1
-
-static Scenario *make(const char *type, uint64_t seed, const char *overrides) {
-    RouteSpec rs = {0};
-    snprintf(rs.id, sizeof rs.id, "t-%s-%llu", type, (unsigned long long)seed);
-    snprintf(rs.type, sizeof rs.type, "%s", type);
-    snprintf(rs.overrides, sizeof rs.overrides, "%s", overrides ? overrides : "");
-    rs.seed = seed;
-    Err e = {0};
-    ScenarioOptions o = scenario_default_options();
-    Scenario *s = scenario_create(&rs, &o, &e);
-    cr_assert(s, "%s seed %llu: %s", type, (unsigned long long)seed, e.msg);
-    return s;
-}
 
 static void step(Scenario *s) {
     Control c;
@@ -99,7 +87,7 @@ Test(scn_emergency, all_types_registered_in_order) {
 Test(scn_emergency, create_length_trigger_determinism) {
     for (int k = 0; k < 12; k++)
         for (uint64_t seed = 0; seed < 5; seed++) {
-            Scenario *a = make(TYPES[k].name, seed, NULL), *b = make(TYPES[k].name, seed, NULL);
+            Scenario *a = scn_make(TYPES[k].name, seed, NULL, 1), *b = scn_make(TYPES[k].name, seed, NULL, 1);
             float len = scenario_route(a)->length, tr = scenario_trigger_s(a);
             cr_assert(len >= TYPES[k].len_lo && len <= TYPES[k].len_hi, "%s seed %llu: route %.1f m not in [%g, %g]",
                       TYPES[k].name, (unsigned long long)seed, len, TYPES[k].len_lo, TYPES[k].len_hi);
@@ -122,7 +110,7 @@ Test(scn_emergency, create_length_trigger_determinism) {
 }
 
 Test(scn_emergency, parameter_overrides_are_used) {
-    Scenario *s = make("DynamicObjectCrossing", 3, "distance=46,crossing_angle=10");
+    Scenario *s = scn_make("DynamicObjectCrossing", 3, "distance=46,crossing_angle=10", 1);
     /* conflict point W at trigger + 46 m along the straight ego lane (y constant) */
     cr_assert_float_eq(s->st.f[0], 60.0f + scenario_trigger_s(s) + 46.0f, 1.0f); /* route points 1 m apart */
     cr_assert_float_eq(s->st.f[2], 2.1f + 0.1f * 2.0f, 1e-5f); /* TTA 2.1 + 0.1 floor(10 / 5) */
@@ -135,7 +123,7 @@ Test(scn_emergency, parameter_overrides_are_used) {
 
 /* ---- the world hook --------------------------------------------------------------------------- */
 Test(scn_emergency, ego_noise_adds_to_the_applied_control) {
-    Scenario *s = make("ControlLoss", 0, NULL);
+    Scenario *s = scn_make("ControlLoss", 0, NULL, 1);
     World *w = scenario_world(s);
     Control c = {1.0f, 0.0f};
     for (int t = 0; t < 30; t++) world_step(w, &c); /* 3 s at 1 m/s²: 3 m/s, wheel straight */
@@ -153,7 +141,7 @@ Test(scn_emergency, ego_noise_adds_to_the_applied_control) {
 /* ---- (2) the acts ------------------------------------------------------------------------------- */
 Test(scn_emergency, blocked_intersection_blocker_waits_10s_then_goes) {
     for (uint64_t seed = 0; seed < 2; seed++) {
-        Scenario *s = make("BlockedIntersection", seed, NULL);
+        Scenario *s = scn_make("BlockedIntersection", seed, NULL, 1);
         int b = s->st.i[0];
         cr_assert(hidden(s, b));
         run_to_phase(s, SCN_RUNNING, 300);
@@ -189,7 +177,7 @@ Test(scn_emergency, blocked_intersection_blocker_waits_10s_then_goes) {
 /* 27 and 33: the walker stands until the start condition, then walks `walk` m at 2 m/s across
  * the ego lane; it and its blocker go; the scenario ends 40 m (odometer) later. */
 static void crossing_walker_check(const char *type, uint64_t seed, float walk_expected) {
-    Scenario *s = make(type, seed, NULL);
+    Scenario *s = scn_make(type, seed, NULL, 1);
     int wk = s->st.i[0], blk = s->st.i[1];
     float wx = s->st.f[0], wy = s->st.f[1], tta = s->st.f[2];
     cr_assert(hidden(s, wk) && !hidden(s, blk));
@@ -229,7 +217,7 @@ Test(scn_emergency, dynamic_object_crossing_walker_crosses) {
 
 Test(scn_emergency, parking_crossing_pedestrian_walks_8m) {
     crossing_walker_check("ParkingCrossingPedestrian", 1, 8.0f);
-    Scenario *s = make("ParkingCrossingPedestrian", 2, "crossing_angle=0");
+    Scenario *s = scn_make("ParkingCrossingPedestrian", 2, "crossing_angle=0", 1);
     /* parked car and walker one lane width (3.5 m) right of the ego lane centre */
     const Actor *car = act(s, s->st.i[1]), *w = act(s, s->st.i[0]);
     cr_assert_float_eq(car->k.y - s->st.f[1], -3.5f, 1e-3f);
@@ -240,7 +228,7 @@ Test(scn_emergency, parking_crossing_pedestrian_walks_8m) {
 }
 
 Test(scn_emergency, hard_break_front_traffic_stops_10s) {
-    Scenario *s = make("HardBreakRoute", 1, NULL);
+    Scenario *s = scn_make("HardBreakRoute", 1, NULL, 1);
     run_to_phase(s, SCN_RUNNING, 300);
     cr_assert_eq(scenario_acts(s), 1);
     int n = s->st.i[0];
@@ -269,7 +257,7 @@ Test(scn_emergency, hard_break_front_traffic_stops_10s) {
 
 /* 29 / 30: the emergency vehicle stands hidden, then at the condition crosses at 60 km/h. */
 static Scenario *opposite_check(const char *type, uint64_t seed, const char *over) {
-    Scenario *s = make(type, seed, over);
+    Scenario *s = scn_make(type, seed, over, 1);
     int adv = s->st.i[0];
     float cx = s->st.f[0], cy = s->st.f[1];
     cr_assert(hidden(s, adv));
@@ -313,7 +301,7 @@ Test(scn_emergency, opposite_vehicle_taking_priority_crosses) {
 }
 
 Test(scn_emergency, opposite_vehicle_running_red_light_lights) {
-    Scenario *s = make("OppositeVehicleRunningRedLight", 3, "direction=0");
+    Scenario *s = scn_make("OppositeVehicleRunningRedLight", 3, "direction=0", 1);
     run_to_phase(s, SCN_RUNNING, 300);
     World *w = scenario_world(s);
     int ego_light = scn_light_of(s->map, s->st.i[3]), adv_light = scn_light_of(s->map, act(s, s->st.i[0])->path[0]);
@@ -335,7 +323,7 @@ Test(scn_emergency, opposite_vehicle_running_red_light_lights) {
 }
 
 Test(scn_emergency, parking_cut_in_enters_ego_lane) {
-    Scenario *s = make("ParkingCutIn", 2, NULL);
+    Scenario *s = scn_make("ParkingCutIn", 2, NULL, 1);
     int car = s->st.i[0], blk = s->st.i[1], lane = s->st.i[3];
     const Map *m = s->map;
     int park = m->lanes[lane].right;
@@ -358,7 +346,7 @@ Test(scn_emergency, parking_cut_in_enters_ego_lane) {
 }
 
 Test(scn_emergency, pedestrian_crossing_three_walkers) {
-    Scenario *s = make("PedestrianCrossing", 0, NULL);
+    Scenario *s = scn_make("PedestrianCrossing", 0, NULL, 1);
     cr_assert_gt(s->map->n_crosswalks, 0);
     float cx = s->st.f[0], cy = s->st.f[1];
     KinState k0[3];
@@ -399,7 +387,7 @@ Test(scn_emergency, pedestrian_crossing_three_walkers) {
 }
 
 Test(scn_emergency, static_cut_in_queue_and_cut_in) {
-    Scenario *s = make("StaticCutIn", 0, NULL);
+    Scenario *s = scn_make("StaticCutIn", 0, NULL, 1);
     int car = s->st.i[0], lane = s->st.i[2];
     cr_assert_eq(s->st.n_actors, 6);
     for (int k = 0; k < 6; k++) cr_assert(hidden(s, s->st.actors[k]));
@@ -433,7 +421,7 @@ Test(scn_emergency, static_cut_in_queue_and_cut_in) {
 }
 
 Test(scn_emergency, vehicle_turning_route_bicycle_crosses) {
-    Scenario *s = make("VehicleTurningRoute", 0, NULL);
+    Scenario *s = scn_make("VehicleTurningRoute", 0, NULL, 1);
     int bike = s->st.i[0];
     cr_assert_eq(act(s, bike)->type, ACTOR_BICYCLE);
     cr_assert(!hidden(s, bike));
@@ -462,7 +450,7 @@ Test(scn_emergency, vehicle_turning_route_bicycle_crosses) {
 
 Test(scn_emergency, vehicle_turning_route_pedestrian_side) {
     for (int right = 0; right < 2; right++) {
-        Scenario *s = make("VehicleTurningRoutePedestrian", 5, right ? "turn=3" : "turn=2");
+        Scenario *s = scn_make("VehicleTurningRoutePedestrian", 5, right ? "turn=3" : "turn=2", 1);
         int wk = s->st.i[0], conn;
         scn_route_junction(s, NULL, &conn);
         cr_assert_eq(s->map->lanes[conn].turn, right ? TURN_RIGHT : TURN_LEFT);
@@ -487,7 +475,7 @@ Test(scn_emergency, vehicle_turning_route_pedestrian_side) {
 }
 
 Test(scn_emergency, control_loss_noise_at_debris) {
-    Scenario *s = make("ControlLoss", 1, NULL);
+    Scenario *s = scn_make("ControlLoss", 1, NULL, 1);
     const WorldState *ws = world_state(scenario_world(s));
     int noisy[3] = {0, 0, 0}, wrong_sign = 0;
     for (int t = 0; t < 600 && scenario_phase(s) != SCN_DONE && !scenario_ended(s); t++) {

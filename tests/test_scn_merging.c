@@ -6,26 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "scenario/scn_internal.h"
-
-static Scenario *make(const char *type, uint64_t seed, const char *overrides, int background) {
-    RouteSpec rs = {0};
-    snprintf(rs.id, sizeof rs.id, "t-%s-%llu", type, (unsigned long long)seed);
-    snprintf(rs.type, sizeof rs.type, "%s", type);
-    snprintf(rs.overrides, sizeof rs.overrides, "%s", overrides ? overrides : "");
-    rs.seed = seed;
-    ScenarioOptions o = scenario_default_options();
-    o.background = background;
-    Err e = {0};
-    Scenario *s = scenario_create(&rs, &o, &e);
-    cr_assert(s, "%s seed %llu: %s", type, (unsigned long long)seed, e.msg);
-    return s;
-}
-
-static void step_autopilot(Scenario *s) {
-    Control c;
-    world_autopilot(scenario_world(s), &c);
-    scenario_step(s, &c);
-}
+#include "test_scn_util.h"
 
 /* A blind route follower: pure pursuit 4 m ahead on the route, P control on speed. It ignores
  * every other road user, so it reaches the end conditions whatever the flows do. */
@@ -97,14 +78,14 @@ Test(scn_merging, create_length_trigger_determinism) {
     for (int k = 0; k < N_TYPES; k++)
         for (uint64_t seed = 0; seed < 5; seed++) {
             const TypeRange *tr = &RANGES[k];
-            Scenario *a = make(tr->type, seed, NULL, 1), *b = make(tr->type, seed, NULL, 1);
+            Scenario *a = scn_make(tr->type, seed, NULL, 1), *b = scn_make(tr->type, seed, NULL, 1);
             float len = scenario_route(a)->length, trig = scenario_trigger_s(a);
             cr_expect(len >= tr->len_lo && len <= tr->len_hi, "%s seed %llu: route %.1f m outside [%g, %g]", tr->type,
                       (unsigned long long)seed, len, tr->len_lo, tr->len_hi);
             cr_expect(trig >= tr->trig_lo - 1e-4f && trig <= tr->trig_hi + 1e-4f, "%s: trigger %.2f", tr->type, trig);
             for (int t = 0; t < 50; t++) {
-                step_autopilot(a);
-                step_autopilot(b);
+                scn_step_auto(a);
+                scn_step_auto(b);
             }
             cr_expect_eq(world_hash(scenario_world(a)), world_hash(scenario_world(b)), "%s seed %llu: not deterministic",
                          tr->type, (unsigned long long)seed);
@@ -129,7 +110,7 @@ Test(scn_merging, unknown_parameter_rejected) {
  * on a non-junction lane moves at flow_speed (constant-velocity flows). Flows that turn right slow
  * down for the bend (the world's curve speed), so only straight-through flows are checked for speed. */
 static void check_flow(const char *type, const char *ov, float flow_speed, float secs, int turning) {
-    Scenario *s = make(type, 3, ov, 0);
+    Scenario *s = scn_make(type, 3, ov, 0);
     int guard = 0;
     while (scenario_phase(s) == SCN_WAITING && guard++ < 400) {
         for (int f = 0; f < s->st.n_flows; f++) cr_assert_eq(s->st.flows[f].spawned, 0, "%s: flow before the trigger", type);
@@ -190,7 +171,7 @@ Test(scn_merging, enter_actor_flow_lanes) {
     for (int layout = 0; layout < 3; layout++) {
         char ov[64];
         snprintf(ov, sizeof ov, "layout=%d,end_after_sink=18", layout);
-        Scenario *s = make("EnterActorFlow", 5, ov, 0);
+        Scenario *s = scn_make("EnterActorFlow", 5, ov, 0);
         cr_assert_eq(s->st.n_flows, layout == 2 ? 1 : 2, "layout %d", layout);
         const Route *r = scenario_route(s);
         float best = 1e9f, x, y, h;
@@ -216,7 +197,7 @@ Test(scn_merging, junction_family_flow_geometry) {
     const float back[3] = {40.0f, 50.0f, 40.0f}, sink[3] = {25.0f, 30.0f, 25.0f};
     const TurnKind move[3] = {TURN_STRAIGHT, TURN_STRAIGHT, TURN_RIGHT};
     for (int k = 0; k < 3; k++) {
-        Scenario *s = make(types[k], 2, "flow_speed=10", 0);
+        Scenario *s = scn_make(types[k], 2, "flow_speed=10", 0);
         const Map *m = scenario_map(s);
         const ScnFlow *f = &s->st.flows[0];
         cr_assert_float_eq(m->lanes[f->path[0]].length - f->src_s, back[k], 1e-3f, "%s", types[k]);
@@ -243,7 +224,7 @@ static int ego_light(const Scenario *s) {
 /* Signalised junction types: ego red 1 s after the trigger and green 6 s after; the flow's source
  * green throughout (CrossingBicycleFlow: all red, then only the ego green). */
 static void check_lights(const char *type, const char *ov, int source_green) {
-    Scenario *s = make(type, 4, ov, 0);
+    Scenario *s = scn_make(type, 4, ov, 0);
     const World *w = scenario_world(s);
     while (scenario_phase(s) == SCN_WAITING) {
         Control c = pursuit(s, 3.0f);
@@ -276,7 +257,7 @@ Test(scn_merging, signalised_lights) {
  * 2 m before the sink (route end - end_after_sink), InterurbanAdvancedActorFlow past flow 2's sink
  * (25 m past the exit), HighwayExit 10 m into the exit ramp. */
 static void check_end(const char *type, const char *ov, float expected_from_exit, float expected_from_end) {
-    Scenario *s = make(type, 1, ov, 0);
+    Scenario *s = scn_make(type, 1, ov, 0);
     float want = expected_from_end > -1e8f ? scenario_route(s)->length - expected_from_end
                                             : route_junction_exit(s) + expected_from_exit;
     float got = progress_at_end(s, 6.0f, 1200);
@@ -301,7 +282,7 @@ Test(scn_merging, end_conditions) {
     check_end("MergerIntoSlowTrafficV2", "end_after_sink=7", 0.0f, 7.0f + 2.0f);
     check_end("MergerIntoSlowTraffic", "end_after_sink=17", 0.0f, 17.0f + 2.0f);
     /* HighwayExit: route = 10..lane_change_at+15 on the section, exit ramp 0..exit_length */
-    Scenario *s = make("HighwayExit", 1, "exit_length=60", 0);
+    Scenario *s = scn_make("HighwayExit", 1, "exit_length=60", 0);
     const Route *r = scenario_route(s);
     const Map *m = scenario_map(s);
     float ramp_s = -1.0f;
@@ -315,7 +296,7 @@ Test(scn_merging, end_conditions) {
 
 /* ---- 14. HighwayCutIn ------------------------------------------------------------------------------ */
 Test(scn_merging, highway_cut_in) {
-    Scenario *s = make("HighwayCutIn", 1, "other_actor_lateral=15", 0);
+    Scenario *s = scn_make("HighwayCutIn", 1, "other_actor_lateral=15", 0);
     const World *w = scenario_world(s);
     const int *idx;
     cr_assert_eq(scenario_actors(s, &idx), 1);
@@ -331,7 +312,7 @@ Test(scn_merging, highway_cut_in) {
     int changed = 0;
     float lat_at_1s = 1e9f;
     for (int t = 0; t < 600 && scenario_phase(s) != SCN_DONE; t++) {
-        step_autopilot(s);
+        scn_step_auto(s);
         if (scenario_phase(s) == SCN_RUNNING && t_cut < 0.0) cr_assert(!(a->flags & AF_HIDDEN) || scenario_acts(s) > 0);
         if (t_cut < 0.0 && scenario_acts(s) == 1) {
             t_cut = ws->time;
@@ -360,7 +341,7 @@ Test(scn_merging, highway_cut_in) {
 
 /* ---- 21. ParkingExit ---------------------------------------------------------------------------------- */
 Test(scn_merging, parking_exit) {
-    Scenario *s = make("ParkingExit", 2, NULL, 0);
+    Scenario *s = scn_make("ParkingExit", 2, NULL, 0);
     const Map *m = scenario_map(s);
     const Route *r = scenario_route(s);
     const WorldState *ws = world_state_const(scenario_world(s));
@@ -399,7 +380,7 @@ Test(scn_merging, parking_exit) {
     scenario_destroy(s);
 
     /* with the ego staying parked, the passing car drives off and is removed after 50 m */
-    s = make("ParkingExit", 2, NULL, 0);
+    s = scn_make("ParkingExit", 2, NULL, 0);
     ws = world_state_const(scenario_world(s));
     scenario_actors(s, &idx);
     car = &ws->actors[idx[2]];
@@ -418,7 +399,7 @@ Test(scn_merging, parking_exit) {
 
 /* ---- 22. SequentialLaneChange ------------------------------------------------------------------------- */
 Test(scn_merging, sequential_lane_change) {
-    Scenario *s = make("SequentialLaneChange", 0, "first_change=35,second_change=80,route_length=120", 1);
+    Scenario *s = scn_make("SequentialLaneChange", 0, "first_change=35,second_change=80,route_length=120", 1);
     const Map *m = scenario_map(s);
     const Route *r = scenario_route(s);
     cr_assert_eq(r->n_lanes, 3);
@@ -435,7 +416,7 @@ Test(scn_merging, sequential_lane_change) {
     cr_expect_float_eq(r->pts[r->n - 1].y - r->pts[0].y, 7.0f, 0.01f, "two lanes to the left");
     int collided = 0;
     while (!scenario_ended(s)) {
-        step_autopilot(s);
+        scn_step_auto(s);
         const WorldState *ws = world_state_const(scenario_world(s));
         for (int k = 0; k < ws->n_events; k++) collided |= ws->events[k].kind == EV_COLLISION && ws->events[k].actor == 0;
         if (ws->time > 60.0) break;

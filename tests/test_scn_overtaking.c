@@ -2,7 +2,7 @@
  * every type, then each type's observable act: obstacle layout, the 50 m / 30 m approach + 5 s
  * wait before the speed cap or the oncoming flow, bicycles riding and stopping, props appearing at
  * the trigger, the door opening on distance / time-to-arrival, the end point and the clean-up. */
-#include "test_scn_a_util.h"
+#include "test_scn_util.h"
 
 #define KMH 0.2777778f
 

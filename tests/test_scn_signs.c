@@ -2,7 +2,7 @@
  * and determinism, then each type's act: invading cars crossing the centre line by the expected
  * depth, the emergency vehicle at ego speed + 25 m/s and the yield verdict, the T_Junction timer,
  * the Vanilla light sequences, the stop sign and the junction-exit + 10 m end. */
-#include "test_scn_a_util.h"
+#include "test_scn_util.h"
 
 Test(scn_signs, basic_all_types) {
     scn_check_basic("InvadingTurn", 80.0f, 130.0f, 2.0f, 14.0f);

@@ -1,9 +1,9 @@
-/* test_scn_a_util — helpers shared by test_scn_overtaking.c and test_scn_signs.c: create a
+/* test_scn_util — helpers shared by the scenario suites (tests/test_scn_*.c): create a
  * scenario of a type/seed (with overrides), the per-type creation/length/trigger/determinism check,
  * and stepping with the built-in autopilot, a brake or a scripted speed. Tests read the script
  * state through scn_internal.h (struct Scenario) to check timers and switches. */
-#ifndef TEST_SCN_A_UTIL_H
-#define TEST_SCN_A_UTIL_H
+#ifndef TEST_SCN_UTIL_H
+#define TEST_SCN_UTIL_H
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
