@@ -5,7 +5,11 @@ CC      ?= gcc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -g $(OPT) -fopenmp -D_GNU_SOURCE -Iinclude -Isrc $(EXTRA_CFLAGS)
-LDLIBS  := -lopenblas -lcjson -lcairo -lfontconfig -lgif -lzstd -lxxhash -lm
+# OpenBLAS's OpenMP build, linked by path: it runs single-threaded inside our OpenMP regions
+# (rollout worlds, eval routes) and on our OpenMP threads outside them. The pthread build would
+# start its own pool beside ours and spin in sched_yield against it (2x slower on 2 cores).
+BLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
+LDLIBS  := -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lcjson -lcairo -lfontconfig -lgif -lzstd -lxxhash -lm
 # MPI (OpenMPI from Debian) when its headers are installed; without them craft runs as one process.
 MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null)
 ifneq ($(MPI_CFLAGS),)
@@ -31,7 +35,7 @@ DEPS     := $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 all: $(BUILD)/craft
 
 # Debian packages this project needs (see shared spec DEPENDENCIES.md). Needs root.
-DEB_PKGS := build-essential libopenblas-dev libcjson-dev libcairo2-dev libgif-dev libzstd-dev libxxhash-dev libcriterion-dev libopenmpi-dev openmpi-bin
+DEB_PKGS := build-essential libopenblas-openmp-dev libcjson-dev libcairo2-dev libgif-dev libzstd-dev libxxhash-dev libcriterion-dev libopenmpi-dev openmpi-bin
 deps:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(DEB_PKGS) >/dev/null; \
 	 else sudo apt-get update -qq && sudo apt-get install -y -qq $(DEB_PKGS) >/dev/null; fi
