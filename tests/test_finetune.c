@@ -92,6 +92,35 @@ Test(finetune, every_method_runs_and_rho_starts_at_one, .timeout = 300) {
     }
 }
 
+/* Worlds and gradient shards are spread over the threads, each with its own copy of the policies:
+ * the final parameters must not depend on how many threads there are. */
+Test(finetune, results_do_not_depend_on_threads, .timeout = 300) {
+    char dir[256], pol[300];
+    tmpdir(dir, sizeof dir, "t");
+    snprintf(pol, sizeof pol, "%s/p.safetensors", dir);
+    tiny_policy(pol);
+    for (int m = 0; m < METHOD_COUNT; m++) {
+        char *params[2];
+        long len[2];
+        for (int t = 0; t < 2; t++) {
+            char run[320];
+            snprintf(run, sizeof run, "%s/%s-%d", dir, ft_method_name((FtMethod)m), t + 1);
+            FtConfig c = tiny_config((FtMethod)m, pol, run);
+            c.threads = t + 1;
+            c.worlds = 3; /* odd: the threads get unequal shares */
+            FtReport rep;
+            Err e = {{0}};
+            cr_assert_eq(finetune_run(&c, 0, NULL, NULL, &rep, &e), 0, "%s: %s", ft_method_name((FtMethod)m), e.msg);
+            params[t] = slurp(rep.final_path, &len[t]);
+        }
+        cr_assert_eq(len[0], len[1]);
+        cr_assert(memcmp(params[0], params[1], (size_t)len[0]) == 0, "%s: 1 and 2 threads differ",
+                  ft_method_name((FtMethod)m));
+        free(params[0]);
+        free(params[1]);
+    }
+}
+
 /* Kill the run at a moment that depends on the scheduler (after its first checkpoint appears),
  * resume it, and compare with an uninterrupted run. */
 Test(finetune, killed_run_resumes_bit_identically, .timeout = 300) {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <omp.h>
 #include "craft/eval.h"
+#include "craft/threads.h"
 #include "craft/policy.h"
 
 #define EVAL_MAX_STEPS 100000 /* a hard stop far beyond every rule set's own end (route timeout) */
@@ -46,6 +47,7 @@ int eval_run(const RouteSet *rs, const EvalConfig *cfg, RouteResult *out, Err *e
     Policy *shared = NULL;
     if (cfg->agent.kind == AGENT_POLICY && !(shared = policy_load(cfg->agent.checkpoint, 1, 1, e))) return -1;
     int threads = cfg->threads > 0 ? cfg->threads : 1, failed = -1;
+    craft_threads_set(threads);
     char *errs = calloc((size_t)rs->n, sizeof(Err));
     if (!errs) return policy_destroy(shared), err_set(e, "eval: out of memory");
     EvalProgress prog = {.total = rs->n};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "craft/dataset.h"
+#include "craft/threads.h"
 #include "craft/expert.h"
 #include "craft/obs.h"
 #include "craft/pretrain.h"
@@ -108,6 +109,7 @@ static int collect_route(const RouteSpec *spec, int route_id, const CollectConfi
 int collect_demonstrations(const RouteSet *rs, const CollectConfig *cfg, const char *out_path, long *n_records,
                            Err *e) {
     if (cfg->replan_every < 1) return err_set(e, "collect: replan_every must be >= 1");
+    craft_threads_set(cfg->threads);
     char meta[512];
     snprintf(meta, sizeof meta, "{\"routes\": %d, \"replan_every\": %d, \"with_bev\": %d, \"background\": %d}", rs->n,
              cfg->replan_every, cfg->with_bev, cfg->background);

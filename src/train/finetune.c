@@ -13,10 +13,45 @@
 #include "craft/jsonl.h"
 #include "craft/nn_safetensors.h"
 #include "craft/plot.h"
+#include "craft/threads.h"
 #include "craft/atomic_file.h"
 #include "ft_internal.h"
 
 /* ---- allocation ------------------------------------------------------------------------------ */
+#define ALLOC(p, count) ((p) = calloc((count) ? (count) : 1, sizeof *(p)))
+/* Worker w's shard scratch (cap states) and, past worker 0, its copies of the student and teacher. */
+static int worker_alloc(Trainer *T, FtWorker *W, int w, int cap, Err *e) {
+    size_t na = (size_t)cap * (size_t)T->A;
+    if (w == 0) {
+        W->pol = T->pol;
+        W->teacher = T->teacher;
+    } else if (!(W->pol = policy_clone(T->pol, e)) || !(W->teacher = policy_clone(T->teacher, e))) {
+        return -1;
+    }
+    if (!ALLOC(W->obs, cap) || !ALLOC(W->acts, na) || !ALLOC(W->adv, na) || !ALLOC(W->old, na) || !ALLOC(W->logp, na) ||
+        !ALLOC(W->logp_teacher, na) || !ALLOC(W->dlogp, na) || !ALLOC(W->ent, cap) || !ALLOC(W->dent, cap) ||
+        !ALLOC(W->kl_a, cap) || !ALLOC(W->kl_b, cap) || !ALLOC(W->valid, na))
+        return err_set(e, "finetune: out of memory");
+    return 0;
+}
+
+static void worker_free(FtWorker *W, int w) {
+    void *bufs[] = {W->obs, W->acts, W->adv, W->old, W->logp, W->logp_teacher, W->dlogp, W->ent, W->dent, W->kl_a, W->kl_b, W->valid};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
+    if (w > 0) {
+        policy_destroy(W->pol);
+        policy_destroy(W->teacher);
+    }
+}
+
+void ft_workers_sync(Trainer *T, int with_teacher) {
+    const NnParams *ps = policy_params(T->pol), *pt = policy_params(T->teacher);
+    for (int w = 1; w < T->n_workers; w++) {
+        memcpy(policy_params(T->workers[w].pol)->values, ps->values, ps->total * sizeof(float));
+        if (with_teacher) memcpy(policy_params(T->workers[w].teacher)->values, pt->values, pt->total * sizeof(float));
+    }
+}
+
 static int trainer_alloc(Trainer *T, Err *e) {
     const FtConfig *c = &T->cfg;
     size_t n = (size_t)c->worlds * (size_t)c->horizon, na;
@@ -27,24 +62,29 @@ static int trainer_alloc(Trainer *T, Err *e) {
     if (ft_batch_alloc(&T->batch, &T->d, c->worlds, c->horizon, c->group, e)) return -1;
     T->stride = ft_shard_stride(policy_params(T->pol)->total, T->S);
     size_t shard_floats = (size_t)dist_my_shards(&T->d, T->S) * T->stride;
-#define ALLOC(p, count) ((p) = calloc((count) ? (count) : 1, sizeof *(p)))
-    size_t mna = (size_t)T->M * (size_t)T->A;
-    if (!ALLOC(T->adv, na) || !ALLOC(T->logp_old, na) || !ALLOC(T->logp, mna) || !ALLOC(T->logp_teacher, mna) || !ALLOC(T->dlogp, mna) ||
-        !ALLOC(T->ent, T->M) || !ALLOC(T->dent, T->M) || !ALLOC(T->kl_a, T->M) || !ALLOC(T->kl_b, T->M) ||
-        !ALLOC(T->credit, n) || !ALLOC(T->values, n) || !ALLOC(T->returns, n) || !ALLOC(T->valid, na) ||
-        !ALLOC(T->credited, n) || !ALLOC(T->done, n) || !ALLOC(T->order, n) || !ALLOC(T->mb_obs, T->M) ||
-        !ALLOC(T->mb_acts, mna) || !ALLOC(T->mb_adv, mna) || !ALLOC(T->mb_old, mna) || !ALLOC(T->mb_target, T->M) ||
-        !ALLOC(T->mb_valid, mna) || !ALLOC(T->shard_buf, shard_floats) || !ALLOC(T->reduced, T->stride))
+    if (!ALLOC(T->adv, na) || !ALLOC(T->logp_old, na) || !ALLOC(T->credit, n) || !ALLOC(T->values, n) ||
+        !ALLOC(T->returns, n) || !ALLOC(T->valid, na) || !ALLOC(T->credited, n) || !ALLOC(T->done, n) ||
+        !ALLOC(T->order, n) || !ALLOC(T->mb_obs, T->M) || !ALLOC(T->mb_target, T->M) ||
+        !ALLOC(T->shard_buf, shard_floats) || !ALLOC(T->reduced, T->stride) || !ALLOC(T->workers, c->threads) ||
+        !ALLOC(T->students, c->threads))
         return err_set(e, "finetune: out of memory");
-#undef ALLOC
+    int cap = (T->M + T->S - 1) / T->S; /* states of the largest shard */
+    for (int w = 0; w < c->threads; w++, T->n_workers++) {
+        if (worker_alloc(T, &T->workers[w], w, cap, e)) {
+            worker_free(&T->workers[w], w);
+            return -1;
+        }
+        T->students[w] = T->workers[w].pol;
+    }
     return 0;
 }
+#undef ALLOC
 
 static void trainer_free(Trainer *T) {
     ft_batch_free(&T->batch);
-    void *bufs[] = {T->adv, T->logp_old, T->logp, T->logp_teacher, T->dlogp, T->ent, T->dent, T->kl_a, T->kl_b, T->credit,
-                    T->values, T->returns, T->valid, T->credited, T->done, T->order, T->mb_obs, T->mb_acts,
-                    T->mb_adv, T->mb_old, T->mb_target, T->mb_valid, T->shard_buf, T->reduced};
+    for (int w = 0; w < T->n_workers; w++) worker_free(&T->workers[w], w);
+    void *bufs[] = {T->adv, T->logp_old, T->credit, T->values, T->returns, T->valid, T->credited, T->done,
+                    T->order, T->mb_obs, T->mb_target, T->shard_buf, T->reduced, T->workers, T->students};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     nn_adamw_destroy(&T->opt);
     ft_value_destroy(T->value);
@@ -294,7 +334,8 @@ static int resume_all(Trainer *T, uint64_t hash, Err *e) {
 static int iteration(Trainer *T, uint64_t hash, JsonlLog *log, FtProgressFn progress, void *ctx, Err *e) {
     const FtConfig *cfg = &T->cfg;
     double t0 = omp_get_wtime();
-    if (ft_rollout(cfg, &T->d, T->pol, (uint64_t)T->iter, &T->batch, e)) return -1;
+    ft_workers_sync(T, 1); /* after a resume or broadcast too */
+    if (ft_rollout(cfg, &T->d, T->students, T->n_workers, (uint64_t)T->iter, &T->batch, e)) return -1;
     double roll_s = omp_get_wtime() - t0 - T->batch.comm_s;
     T->rep->rollout_s += roll_s;
     T->rep->gather_s += T->batch.comm_s;
@@ -362,6 +403,7 @@ int finetune_run_dist(const FtConfig *cfg, const Dist *d, int resume, FtProgress
     T.rep = rep;
     rep->ranks = d->size;
     int root = dist_is_root(d);
+    craft_threads_set(cfg->threads);
     if (root && mkdir(cfg->run_dir, 0755) && errno != EEXIST) return err_set(e, "cannot create run directory %s: %m", cfg->run_dir);
     uint64_t hash = config_hash(finetune_schema(), cfg);
     JsonlLog *log = NULL;

@@ -68,7 +68,20 @@ void ft_batch_free(FtBatch *b);
  * every rank. World w samples from its own stream (seed, iter, w) and the policy acts on it alone
  * (batch of 1), so its rollout does not depend on which worlds share a rank. grpo-cl also rolls out
  * every group member from a snapshot (branch_horizon steps) and stores its return as the score. */
-int ft_rollout(const FtConfig *cfg, const Dist *d, Policy *pol, uint64_t iter, FtBatch *b, Err *e);
+int ft_rollout(const FtConfig *cfg, const Dist *d, Policy *const *pols, int n_pols, uint64_t iter, FtBatch *b, Err *e);
+
+/* One OpenMP thread's share of acting and of the update: copies of the student and the teacher
+ * (worker 0's are the trainer's own) and the scratch of one gradient shard. Every worker holds the
+ * same parameters (re-synced after each optimiser step), and a shard's gradient depends only on its
+ * states, so which worker computes which shard changes nothing: results do not depend on threads.
+ * The policy pols handed to ft_rollout are the workers' students (world w acts on one of them). */
+typedef struct {
+    Policy *pol, *teacher;
+    Obs *obs;                    /* [shard capacity] */
+    PolicyAction *acts;          /* [capacity * A] */
+    float *adv, *old, *logp, *logp_teacher, *dlogp, *ent, *dent, *kl_a, *kl_b;
+    uint8_t *valid;
+} FtWorker;
 
 /* The trainer's state (finetune.c owns it; ft_update.c runs the update on it). */
 typedef struct {
@@ -80,13 +93,14 @@ typedef struct {
     FtBatch batch;
     int A, M, S;                 /* actions per state; minibatch capacity; gradient shards */
     /* per-iteration arrays, sized for the batch */
-    float *adv, *logp_old, *logp, *logp_teacher, *dlogp, *ent, *dent, *kl_a, *kl_b, *credit, *values, *returns;
+    float *adv, *logp_old, *credit, *values, *returns;
     uint8_t *valid, *credited, *done;
     int *order;
-    Obs *mb_obs;
-    PolicyAction *mb_acts;
-    float *mb_adv, *mb_old, *mb_target;
-    uint8_t *mb_valid;
+    Obs *mb_obs;                 /* the whole minibatch, for the PPO value step */
+    float *mb_target;
+    FtWorker *workers;           /* cfg.threads of them; worker 0 holds pol and teacher */
+    int n_workers;
+    Policy **students;           /* the workers' students, for ft_rollout */
     /* gradient shards: this rank's (stride floats each: gradient, then loss statistics), their sum */
     size_t stride;
     float *shard_buf, *reduced;
@@ -102,6 +116,9 @@ typedef struct {
     double loss, kl_ts, kl_st, entropy, rho_dev_first, value_loss;
     int minibatches;
 } UpdateStats;
+
+/* Copies the student's (teacher's) parameters into every other worker. */
+void ft_workers_sync(Trainer *T, int with_teacher);
 
 /* Floats per gradient shard for a policy of `params` floats and S shards. */
 size_t ft_shard_stride(size_t params, int S);

@@ -4,8 +4,9 @@
  * against the configured forecast (or, for grpo-cl, the return of a closed-loop rollout branched
  * from the state's snapshot), then the executed plan for `replan` world steps and its events.
  * Worlds are independent: each rank steps its share in parallel (OpenMP), each world draws from its
- * own stream and the policy acts on one world at a time (a batched GEMM's rows could depend on the
- * batch's composition); the batch is then gathered onto every rank in world order. */
+ * own stream and acts on one world at a time with the thread's copy of the policy (a batched GEMM's
+ * rows could depend on the batch's composition); the batch is then gathered onto every rank in
+ * world order. */
 #include <math.h>
 #include <omp.h>
 #include <stddef.h>
@@ -229,9 +230,37 @@ static int choose_actions(const FtConfig *cfg, Policy *pol, const Obs *obs, Poli
     return 0;
 }
 
+/* One planning step of world l: its observation, the executed action and the group, their scores,
+ * then the executed plan's world steps and events. pol is this thread's copy of the policy. */
+static int world_step_plan(const FtConfig *cfg, const ObsConfig *oc, const EventRewardTable *tab, Policy *pol,
+                           FtWorld *fw, Rng *rng, FtBatch *b, int l, int world, int t, Err *e) {
+    int A = b->A;
+    size_t slot = (size_t)l * b->H + (size_t)t;
+    PolicyAction *acts = &b->lacts[slot * A], tmp;
+    if (obs_encode(scenario_world(fw->s), oc, &b->lobs[slot], e) ||
+        choose_actions(cfg, pol, &b->lobs[slot], acts, rng, &tmp, e))
+        return -1;
+    FtStep *st = &b->lsteps[slot];
+    FtEpisode *ep = &b->leps[l];
+    st->world = world;
+    st->t = t;
+    st->time = (float)world_state_const(scenario_world(fw->s))->time;
+    if (cfg->method == METHOD_GRPO_CL && t % cfg->branch_every == 0) /* other states: no group (scores 0) */
+        branch_returns(fw, cfg, acts, A, st->score, tab, &ep->sim_steps);
+    else if (cfg->method == METHOD_GRPO_CL) memset(st->score, 0, (size_t)A * sizeof *st->score);
+    else if (cfg->method != METHOD_PPO) proxy_scores(fw, cfg, acts, A, st->score);
+    int ended;
+    st->reward = execute(fw, ep, &acts[0].traj, cfg->replan, tab, &ep->sim_steps, &ended);
+    st->done = (uint8_t)ended;
+    ep->steps++;
+    if (ended) fw->active = 0;
+    return 0;
+}
+
 /* Rolls out this rank's worlds into the staging slots (world l of this rank: slots l*H ...). */
-static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *pol, uint64_t iter, FtBatch *b, Err *e) {
-    int B = cfg->worlds, A = b->A, H = b->H, nl = b->n_local, rc = 0;
+static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *const *pols, int n_pols, uint64_t iter,
+                         FtBatch *b, Err *e) {
+    int B = cfg->worlds, H = b->H, nl = b->n_local, rc = 0;
     RouteSet rs;
     if (routeset_train(&rs, (uint64_t)cfg->seed * 1000003ULL + iter * (uint64_t)B, B, e)) return -1;
     FtWorld *fw = calloc((size_t)(nl ? nl : 1), sizeof *fw);
@@ -246,48 +275,24 @@ static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *pol, uint64
     }
     EventRewardTable tab = event_reward_table_default();
     ObsConfig oc = obs_default_config();
-    oc.with_bev = policy_needs_bev(pol);
+    oc.with_bev = policy_needs_bev(pols[0]);
     memset(b->leps, 0, (size_t)(nl ? nl : 1) * sizeof *b->leps);
-    int threads = cfg->threads;
-    PolicyAction tmp;
     for (int t = 0; t < H && !rc; t++) {
-        int na = 0, fail = 0;
+        int na = 0;
         for (int l = 0; l < nl; l++)
             if (fw[l].active) idx[na++] = l;
         if (!na) break;
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int k = 0; k < na; k++) {
-            Err le;
-            if (obs_encode(scenario_world(fw[idx[k]].s), &oc, &b->lobs[idx[k] * H + t], &le)) fail = 1;
-        }
-        if (fail) {
-            rc = err_set(e, "finetune: observation encoding failed");
-            break;
-        }
-        for (int k = 0; k < na && !rc; k++) {
-            size_t slot = (size_t)idx[k] * H + (size_t)t;
-            rc = choose_actions(cfg, pol, &b->lobs[slot], &b->lacts[slot * A], &rng[idx[k]], &tmp, e);
-        }
-        if (rc) break;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(n_pols) schedule(dynamic, 1)
         for (int k = 0; k < na; k++) {
             int l = idx[k];
-            size_t slot = (size_t)l * H + (size_t)t;
-            FtStep *st = &b->lsteps[slot];
-            FtEpisode *ep = &b->leps[l];
-            const PolicyAction *acts = &b->lacts[slot * A];
-            st->world = d->rank + l * d->size;
-            st->t = t;
-            st->time = (float)world_state_const(scenario_world(fw[l].s))->time;
-            if (cfg->method == METHOD_GRPO_CL && t % cfg->branch_every == 0) /* other states: no group (scores 0) */
-                branch_returns(&fw[l], cfg, acts, A, st->score, &tab, &ep->sim_steps);
-            else if (cfg->method == METHOD_GRPO_CL) memset(st->score, 0, (size_t)A * sizeof *st->score);
-            else if (cfg->method != METHOD_PPO) proxy_scores(&fw[l], cfg, acts, A, st->score);
-            int ended;
-            st->reward = execute(&fw[l], ep, &acts[0].traj, cfg->replan, &tab, &ep->sim_steps, &ended);
-            st->done = (uint8_t)ended;
-            ep->steps++;
-            if (ended) fw[l].active = 0;
+            Err le;
+            if (world_step_plan(cfg, &oc, &tab, pols[omp_get_thread_num()], &fw[l], &rng[l], b, l, d->rank + l * d->size,
+                                t, &le))
+#pragma omp critical(ft_rollout_err)
+            {
+                if (!rc) *e = le;
+                rc = -1;
+            }
         }
     }
     for (int l = 0; l < nl && fw; l++) {
@@ -345,7 +350,7 @@ static int gather_batch(const Dist *d, FtBatch *b, Err *e) {
     return 0;
 }
 
-int ft_rollout(const FtConfig *cfg, const Dist *d, Policy *pol, uint64_t iter, FtBatch *b, Err *e) {
-    if (rollout_local(cfg, d, pol, iter, b, e)) return -1;
+int ft_rollout(const FtConfig *cfg, const Dist *d, Policy *const *pols, int n_pols, uint64_t iter, FtBatch *b, Err *e) {
+    if (rollout_local(cfg, d, pols, n_pols, iter, b, e)) return -1;
     return gather_batch(d, b, e);
 }

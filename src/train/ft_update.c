@@ -3,6 +3,8 @@
  * evaluates shard k on its own (the same states in the same batch for any N), computes its loss
  * terms with the minibatch's normalisers and its gradient; dist_reduce_shards sums the S shard
  * vectors in shard order (also for one process), and every rank takes the same optimiser step.
+ * Within a rank, the shards are spread over the OpenMP workers (ft_internal.h), each with its own
+ * copy of the policies, so a rank's threads and its processes divide the same fixed shards.
  * log π_old is computed with the same shards before the first step, so ρ = 1 exactly there. */
 #include <math.h>
 #include <omp.h>
@@ -14,16 +16,17 @@ enum { ST_LOSS, ST_KL_TS, ST_KL_ST, ST_ENT, ST_N, ST_CLIPPED, ST_ZERO, ST_DUAL, 
 
 size_t ft_shard_stride(size_t params, int S) { return params + ST_RHO + (size_t)S; }
 
-static void gather(Trainer *T, const int *states, int mb) {
+/* The minibatch's states states[0..mb) into a worker's scratch. */
+static void gather(const Trainer *T, FtWorker *W, const int *states, int mb) {
     const FtBatch *b = &T->batch;
+    size_t A = (size_t)T->A;
     for (int k = 0; k < mb; k++) {
-        int s = states[k];
-        T->mb_obs[k] = b->obs[s];
-        memcpy(&T->mb_acts[(size_t)k * T->A], &b->acts[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_acts);
-        memcpy(&T->mb_adv[(size_t)k * T->A], &T->adv[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_adv);
-        memcpy(&T->mb_valid[(size_t)k * T->A], &T->valid[(size_t)s * T->A], (size_t)T->A);
-        memcpy(&T->mb_old[(size_t)k * T->A], &T->logp_old[(size_t)s * T->A], (size_t)T->A * sizeof *T->mb_old);
-        T->mb_target[k] = T->returns[s];
+        size_t s = (size_t)states[k];
+        W->obs[k] = b->obs[s];
+        memcpy(&W->acts[k * A], &b->acts[s * A], A * sizeof *W->acts);
+        memcpy(&W->adv[k * A], &T->adv[s * A], A * sizeof *W->adv);
+        memcpy(&W->valid[k * A], &T->valid[s * A], A);
+        memcpy(&W->old[k * A], &T->logp_old[s * A], A * sizeof *W->old);
     }
 }
 
@@ -51,53 +54,53 @@ static LossSetup loss_setup(const FtConfig *c) {
 
 /* The loss of shard k (states[0..sb) of a minibatch of mb states with nv valid group entries) and its
  * gradient, into out[stride]: the gradient, then the statistics. */
-static int shard_gradient(Trainer *T, const LossSetup *L, const int *states, int sb, int mb, int nv, int first, int k,
+static int shard_gradient(const Trainer *T, FtWorker *W, const LossSetup *L, const int *states, int sb, int mb, int nv, int first, int k,
                           float *out, Err *e) {
     int A = T->A;
     memset(out, 0, T->stride * sizeof *out);
     if (sb == 0) return 0;
-    gather(T, states, sb);
-    if (policy_evaluate(T->pol, T->mb_obs, sb, T->mb_acts, A, T->logp, T->ent, e)) return -1;
+    gather(T, W, states, sb);
+    if (policy_evaluate(W->pol, W->obs, sb, W->acts, A, W->logp, W->ent, e)) return -1;
     if (first) {
         double dev = 0.0;
-        for (int i = 0; i < sb * A; i++) dev = fmax(dev, fabs(exp((double)T->logp[i] - T->mb_old[i]) - 1.0));
+        for (int i = 0; i < sb * A; i++) dev = fmax(dev, fabs(exp((double)W->logp[i] - W->old[i]) - 1.0));
         out[T->stride - (size_t)T->S + (size_t)k] = (float)dev;
     }
-    memset(T->dlogp, 0, (size_t)sb * A * sizeof *T->dlogp);
+    memset(W->dlogp, 0, (size_t)sb * A * sizeof *W->dlogp);
     SurrogateStats st = {0};
     double loss = 0.0;
     if (L->use_proxy && nv) {
-        for (int i = 0; i < sb; i++) T->mb_valid[(size_t)i * A] = 0; /* the executed slot is not a group member */
-        loss += craft_surrogate_batch(T->logp, T->mb_old, T->mb_adv, T->mb_valid, sb * A, &L->sp, 1.0f / nv, T->dlogp, &st);
-        for (int i = 0; i < sb; i++) T->mb_valid[(size_t)i * A] = T->valid[(size_t)states[i] * A];
+        for (int i = 0; i < sb; i++) W->valid[(size_t)i * A] = 0; /* the executed slot is not a group member */
+        loss += craft_surrogate_batch(W->logp, W->old, W->adv, W->valid, sb * A, &L->sp, 1.0f / nv, W->dlogp, &st);
+        for (int i = 0; i < sb; i++) W->valid[(size_t)i * A] = T->valid[(size_t)states[i] * A];
     }
     if (L->use_exec)
         for (int i = 0; i < sb; i++) { /* the executed action: credited (or, for ppo, every) state */
             size_t j = (size_t)i * A;
-            if (T->mb_valid[j])
-                loss += craft_surrogate_batch(&T->logp[j], &T->mb_old[j], &T->mb_adv[j], NULL, 1, &L->sp,
-                                              L->exec_weight / mb, &T->dlogp[j], &st);
+            if (W->valid[j])
+                loss += craft_surrogate_batch(&W->logp[j], &W->old[j], &W->adv[j], NULL, 1, &L->sp,
+                                              L->exec_weight / mb, &W->dlogp[j], &st);
         }
-    for (int i = 0; i < sb; i++) T->dent[i] = -L->eta / (float)mb;
+    for (int i = 0; i < sb; i++) W->dent[i] = -L->eta / (float)mb;
     const Policy *teacher = NULL;
     float w_ts = 0.0f, w_st = 0.0f;
     double kl_ts = 0.0, kl_st = 0.0, ent = 0.0;
     if (L->beta > 0.0f) {
-        if (policy_evaluate(T->teacher, T->mb_obs, sb, T->mb_acts, A, T->logp_teacher, NULL, e) ||
-            policy_kl(T->teacher, T->pol, T->kl_a, e) || policy_kl(T->pol, T->teacher, T->kl_b, e))
+        if (policy_evaluate(W->teacher, W->obs, sb, W->acts, A, W->logp_teacher, NULL, e) ||
+            policy_kl(W->teacher, W->pol, W->kl_a, e) || policy_kl(W->pol, W->teacher, W->kl_b, e))
             return -1;
         craft_kl_weights(T->cfg.kl_alpha, L->beta, 1.0f / (float)mb, &w_ts, &w_st);
-        loss += craft_kl_asym(T->cfg.kl_alpha, L->beta, T->kl_a, T->kl_b, sb) * sb / mb;
-        for (int i = 0; i < sb; i++) kl_ts += T->kl_a[i] / mb, kl_st += T->kl_b[i] / mb;
-        teacher = T->teacher;
+        loss += craft_kl_asym(T->cfg.kl_alpha, L->beta, W->kl_a, W->kl_b, sb) * sb / mb;
+        for (int i = 0; i < sb; i++) kl_ts += W->kl_a[i] / mb, kl_st += W->kl_b[i] / mb;
+        teacher = W->teacher;
     }
-    for (int i = 0; i < sb; i++) ent += T->ent[i] / mb;
+    for (int i = 0; i < sb; i++) ent += W->ent[i] / mb;
     loss -= L->eta * ent;
-    NnParams *pp = policy_params(T->pol);
+    NnParams *pp = policy_params(W->pol);
     nn_params_zero_grad(pp);
-    PolicyLossGrad g = {.dlogp = T->dlogp, .dentropy = L->eta > 0.0f ? T->dent : NULL, .teacher = teacher,
+    PolicyLossGrad g = {.dlogp = W->dlogp, .dentropy = L->eta > 0.0f ? W->dent : NULL, .teacher = teacher,
                         .w_kl_teacher_student = w_ts, .w_kl_student_teacher = w_st};
-    if (policy_backward(T->pol, &g, e)) return -1;
+    if (policy_backward(W->pol, &g, e)) return -1;
     memcpy(out, pp->grads, pp->total * sizeof *out);
     float *tail = out + pp->total;
     tail[ST_LOSS] = (float)loss;
@@ -113,22 +116,65 @@ static int shard_gradient(Trainer *T, const LossSetup *L, const int *states, int
     return 0;
 }
 
-/* log π_old of every state this rank evaluates, with the update's own shards. */
-static int old_log_probs(Trainer *T, int n, Err *e) {
-    int A = T->A, M = T->M;
-    for (int at = 0; at < n; at += M) {
-        int mb = n - at < M ? n - at : M;
-        for (int k = T->d.rank; k < T->S; k += T->d.size) {
-            int lo, hi;
-            shard_range(mb, T->S, k, &lo, &hi);
-            if (hi == lo) continue;
-            gather(T, &T->order[at + lo], hi - lo);
-            if (policy_evaluate(T->pol, T->mb_obs, hi - lo, T->mb_acts, A, T->logp, NULL, e)) return -1;
-            for (int i = 0; i < hi - lo; i++)
-                memcpy(&T->logp_old[(size_t)T->order[at + lo + i] * A], &T->logp[(size_t)i * A], (size_t)A * sizeof(float));
+/* The shards of this rank, k = rank, rank + N, ..., each computed by one worker (any worker gives
+ * the same result). Returns -1 with the first failing shard's error. */
+typedef int (*ShardFn)(Trainer *T, FtWorker *W, int k, int j, void *ctx, Err *e);
+
+static int for_my_shards(Trainer *T, ShardFn fn, void *ctx, Err *e) {
+    int mine = dist_my_shards(&T->d, T->S), rc = 0;
+    Err first = {0};
+#pragma omp parallel for num_threads(T->n_workers) schedule(static, 1) if (T->n_workers > 1)
+    for (int j = 0; j < mine; j++) {
+        Err le;
+        if (fn(T, &T->workers[omp_get_thread_num()], T->d.rank + j * T->d.size, j, ctx, &le))
+#pragma omp critical(ft_shard_err)
+        {
+            if (!rc) first = le;
+            rc = -1;
         }
     }
+    if (rc) *e = first;
+    return rc;
+}
+
+typedef struct {
+    int at, mb;
+} OldCtx;
+
+static int old_log_probs_shard(Trainer *T, FtWorker *W, int k, int j, void *ctx, Err *e) {
+    (void)j;
+    const OldCtx *c = ctx;
+    int lo, hi, A = T->A;
+    shard_range(c->mb, T->S, k, &lo, &hi);
+    if (hi == lo) return 0;
+    const int *states = &T->order[c->at + lo];
+    gather(T, W, states, hi - lo);
+    if (policy_evaluate(W->pol, W->obs, hi - lo, W->acts, A, W->logp, NULL, e)) return -1;
+    for (int i = 0; i < hi - lo; i++) /* distinct states per shard: no two workers write the same slot */
+        memcpy(&T->logp_old[(size_t)states[i] * A], &W->logp[(size_t)i * A], (size_t)A * sizeof(float));
     return 0;
+}
+
+/* log π_old of every state this rank evaluates, with the update's own shards. */
+static int old_log_probs(Trainer *T, int n, Err *e) {
+    for (int at = 0; at < n; at += T->M) {
+        OldCtx c = {.at = at, .mb = n - at < T->M ? n - at : T->M};
+        if (for_my_shards(T, old_log_probs_shard, &c, e)) return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    const LossSetup *L;
+    int at, mb, nv, first;
+} GradCtx;
+
+static int gradient_shard(Trainer *T, FtWorker *W, int k, int j, void *ctx, Err *e) {
+    const GradCtx *c = ctx;
+    int lo, hi;
+    shard_range(c->mb, T->S, k, &lo, &hi);
+    return shard_gradient(T, W, c->L, &T->order[c->at + lo], hi - lo, c->mb, c->nv, c->first, k,
+                          T->shard_buf + (size_t)j * T->stride, e);
 }
 
 /* Accumulates the reduced statistics of one minibatch into us. */
@@ -165,12 +211,8 @@ int ft_update(Trainer *T, Rng *rng, float lr, UpdateStats *us, Err *e) {
             int mb = n - at < M ? n - at : M, nv = 0;
             for (int i = 0; i < mb; i++) /* group entries of the whole minibatch (slot 0 is the executed action) */
                 for (int g = 1; g < A; g++) nv += T->valid[(size_t)T->order[at + i] * A + g];
-            float *mine = T->shard_buf;
-            for (int k = T->d.rank; k < S; k += T->d.size, mine += T->stride) {
-                int lo, hi;
-                shard_range(mb, S, k, &lo, &hi);
-                if (shard_gradient(T, &L, &T->order[at + lo], hi - lo, mb, nv, ep == 0 && at == 0, k, mine, e)) return -1;
-            }
+            GradCtx gc = {.L = &L, .at = at, .mb = mb, .nv = nv, .first = ep == 0 && at == 0};
+            if (for_my_shards(T, gradient_shard, &gc, e)) return -1;
             double t1 = omp_get_wtime();
             if (dist_reduce_shards(&T->d, T->shard_buf, S, T->stride, T->reduced, e)) return -1;
             double t2 = omp_get_wtime();
@@ -184,8 +226,12 @@ int ft_update(Trainer *T, Rng *rng, float lr, UpdateStats *us, Err *e) {
             add_stats(T, tail, us);
             nn_clip_grad_norm(pp, c->grad_clip);
             nn_adamw_step(&T->opt, pp, lr);
+            ft_workers_sync(T, 0);
             if (T->value) { /* tiny: every rank trains it on the whole minibatch */
-                gather(T, &T->order[at], mb);
+                for (int i = 0; i < mb; i++) {
+                    T->mb_obs[i] = T->batch.obs[T->order[at + i]];
+                    T->mb_target[i] = T->returns[T->order[at + i]];
+                }
                 us->value_loss += ft_value_train_step(T->value, T->mb_obs, mb, T->mb_target, c->ppo_value_lr);
             }
             us->minibatches++;

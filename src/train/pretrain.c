@@ -12,6 +12,7 @@
 #include "craft/plot.h"
 #include "craft/policy_vocab.h"
 #include "craft/pretrain.h"
+#include "craft/threads.h"
 
 PretrainConfig pretrain_default_config(void) {
     PretrainConfig c;
@@ -135,6 +136,7 @@ int pretrain_run(Policy *p, const char *dataset_path, const PretrainConfig *cfg,
                  PretrainReport *rep, Err *e) {
     memset(rep, 0, sizeof *rep);
     double t0 = omp_get_wtime();
+    craft_threads_set(cfg->threads);
     if (cfg->batch < 1 || cfg->batch > policy_config(p)->max_batch)
         return err_set(e, "pretrain: batch %d outside 1..%d (the policy's max_batch)", cfg->batch,
                        policy_config(p)->max_batch);
