@@ -268,10 +268,17 @@ static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *const *pols
     int *idx = malloc((size_t)(nl ? nl : 1) * sizeof *idx);
     if (!fw || !rng || !idx) rc = err_set(e, "finetune: out of memory");
     uint64_t iter_seed = rng_derive((uint64_t)cfg->seed, 0x46520000ULL + iter);
-    for (int l = 0; l < nl && !rc; l++) {
+#pragma omp parallel for num_threads(n_pols) schedule(dynamic, 1) if (!rc)
+    for (int l = 0; l < nl; l++) { /* scenario, scorer raster and tables: worth spreading too */
         int w = d->rank + l * d->size;
+        Err le;
         rng_seed(&rng[l], iter_seed, (uint64_t)w);
-        rc = world_open(&fw[l], &rs.routes[w], cfg, e);
+        if (world_open(&fw[l], &rs.routes[w], cfg, &le))
+#pragma omp critical(ft_rollout_err)
+        {
+            if (!rc) *e = le;
+            rc = -1;
+        }
     }
     EventRewardTable tab = event_reward_table_default();
     ObsConfig oc = obs_default_config();
