@@ -448,6 +448,18 @@ Test(policy_vocab, top_entries_and_bad_input, .init = setup_obs) {
         for (int k = 0; k < V; k++) above += lp[b * V + k] > tlp[b * G + G - 1];
         cr_assert_lt(above, G);
     }
+    for (int b = 0; b < NSTATES; b++) { /* the fused call: policy_act's draw and the same group */
+        Rng r1, r2;
+        rng_seed(&r1, 77, (uint64_t)b), rng_seed(&r2, 77, (uint64_t)b);
+        PolicyAction sampled, fused, group[5];
+        cr_assert_eq(policy_act(p, &obs_g[b], 1, &r1, 0, &sampled, NULL, &e), 0, "%s", e.msg);
+        cr_assert_eq(policy_vocab_act_and_top(p, &obs_g[b], &r2, &fused, G, group, &e), 0, "%s", e.msg);
+        cr_assert_eq(memcmp(&sampled, &fused, sizeof sampled), 0);
+        cr_assert_eq(rng_uniform(&r1), rng_uniform(&r2), "the same number of draws");
+        for (int g = 0; g < G; g++) cr_assert_eq(memcmp(&group[g], &top[b * G + g], sizeof *group), 0);
+    }
+    cr_assert_eq(policy_vocab_act_and_top(p, obs_g, NULL, top, G, top + 1, &e), -1);
+    cr_assert(strstr(e.msg, "needs an Rng"), "%s", e.msg);
     acts[4].index = V;
     cr_assert_eq(policy_evaluate(p, obs_g, NSTATES, acts, V, lp, NULL, &e), -1);
     cr_assert(strstr(e.msg, "vocabulary index"), "%s", e.msg);

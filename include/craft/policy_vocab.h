@@ -30,5 +30,9 @@ int policy_vocab_nearest(const Policy *p, const Traj *t, float *dist);
  * out[b * G + g]; logp (optional, B * G) receives their log π. Runs a forward pass (invalidates the
  * batch cached by policy_evaluate, as policy_act does). */
 int policy_vocab_top_entries(Policy *p, const Obs *obs, int B, int G, PolicyAction *out, float *logp, Err *e);
+/* policy_act (one state, sampled from rng) and policy_vocab_top_entries of the same state with one
+ * forward pass: the same action, the same draws and the same group as the two calls. */
+int policy_vocab_act_and_top(Policy *p, const Obs *obs, Rng *rng, PolicyAction *executed, int G, PolicyAction *top,
+                             Err *e);
 
 #endif

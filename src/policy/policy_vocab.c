@@ -192,6 +192,21 @@ static void fill_action(const Policy *p, int k, PolicyAction *out) {
 }
 
 /* ---- operations ---------------------------------------------------------------------------- */
+/* Entry drawn from (or the mode of) one state's log-probabilities lp[V]. */
+static int choose_entry(const VocabFam *f, const float *lp, Rng *rng, int greedy) {
+    int k = 0;
+    if (greedy) {
+        for (int j = 1; j < f->V; j++)
+            if (lp[j] > lp[k]) k = j;
+    } else { /* inverse CDF in double; the last entry takes any rounding remainder */
+        double u = (double)rng_uniform(rng), c = 0.0;
+        k = f->V - 1;
+        for (int j = 0; j < f->V; j++)
+            if ((c += exp((double)lp[j])) > u) { k = j; break; }
+    }
+    return k;
+}
+
 static int act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, PolicyAction *out, float *logp, Err *e) {
     (void)e;
     VocabFam *f = fam(p);
@@ -199,16 +214,7 @@ static int act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, PolicyAct
     forward(p, obs, B);
     for (int b = 0; b < B; b++) {
         const float *lp = &f->logp[(size_t)b * f->V];
-        int k = 0;
-        if (greedy) {
-            for (int j = 1; j < f->V; j++)
-                if (lp[j] > lp[k]) k = j;
-        } else { /* inverse CDF in double; the last entry takes any rounding remainder */
-            double u = (double)rng_uniform(rng), c = 0.0;
-            k = f->V - 1;
-            for (int j = 0; j < f->V; j++)
-                if ((c += exp((double)lp[j])) > u) { k = j; break; }
-        }
+        int k = choose_entry(f, lp, rng, greedy);
         fill_action(p, k, &out[b]);
         if (logp) logp[b] = lp[k];
     }
@@ -307,22 +313,42 @@ static int cmp_rank(const void *a, const void *b) {
     return (x->k > y->k) - (x->k < y->k);
 }
 
+/* The G most probable entries of one state, best first. */
+static void top_of(Policy *p, const float *lp, int G, PolicyAction *out, float *logp) {
+    VocabFam *f = fam(p);
+    for (int k = 0; k < f->V; k++) f->rank[k] = (VocabRank){lp[k], k};
+    qsort(f->rank, (size_t)f->V, sizeof *f->rank, cmp_rank);
+    for (int g = 0; g < G; g++) {
+        fill_action(p, f->rank[g].k, &out[g]);
+        if (logp) logp[g] = f->rank[g].logp;
+    }
+}
+
+static int check_top(const Policy *p, const char *what, int B, int G, Err *e) {
+    if (p->cfg.family != POLICY_VOCAB) return err_set(e, "%s: not a vocab policy", what);
+    if (B < 1 || B > p->cfg.max_batch) return err_set(e, "%s: batch %d outside 1..%d", what, B, p->cfg.max_batch);
+    if (G < 1 || G > p->cfg.vocab_size) return err_set(e, "%s: G %d outside 1..%d", what, G, p->cfg.vocab_size);
+    return 0;
+}
+
 int policy_vocab_top_entries(Policy *p, const Obs *obs, int B, int G, PolicyAction *out, float *logp, Err *e) {
-    if (p->cfg.family != POLICY_VOCAB) return err_set(e, "policy_vocab_top_entries: not a vocab policy");
-    if (B < 1 || B > p->cfg.max_batch) return err_set(e, "policy_vocab_top_entries: batch %d outside 1..%d", B, p->cfg.max_batch);
-    if (G < 1 || G > p->cfg.vocab_size) return err_set(e, "policy_vocab_top_entries: G %d outside 1..%d", G, p->cfg.vocab_size);
+    if (check_top(p, "policy_vocab_top_entries", B, G, e)) return -1;
     VocabFam *f = fam(p);
     p->cached_B = p->cached_G = 0;
     forward(p, obs, B);
-    for (int b = 0; b < B; b++) {
-        const float *lp = &f->logp[(size_t)b * f->V];
-        for (int k = 0; k < f->V; k++) f->rank[k] = (VocabRank){lp[k], k};
-        qsort(f->rank, (size_t)f->V, sizeof *f->rank, cmp_rank);
-        for (int g = 0; g < G; g++) {
-            fill_action(p, f->rank[g].k, &out[b * G + g]);
-            if (logp) logp[b * G + g] = f->rank[g].logp;
-        }
-    }
+    for (int b = 0; b < B; b++) top_of(p, &f->logp[(size_t)b * f->V], G, &out[b * G], logp ? &logp[b * G] : NULL);
+    return 0;
+}
+
+int policy_vocab_act_and_top(Policy *p, const Obs *obs, Rng *rng, PolicyAction *executed, int G, PolicyAction *top,
+                             Err *e) {
+    if (check_top(p, "policy_vocab_act_and_top", 1, G, e)) return -1;
+    if (!rng) return err_set(e, "policy_vocab_act_and_top: sampling needs an Rng");
+    VocabFam *f = fam(p);
+    p->cached_B = p->cached_G = 0;
+    forward(p, obs, 1);
+    fill_action(p, choose_entry(f, f->logp, rng, 0), executed);
+    top_of(p, f->logp, G, top, NULL);
     return 0;
 }
 

@@ -221,9 +221,8 @@ static void proxy_scores(FtWorld *fw, const FtConfig *cfg, const PolicyAction *a
 static int choose_actions(const FtConfig *cfg, Policy *pol, const Obs *obs, PolicyAction *acts, Rng *rng,
                           PolicyAction *tmp, Err *e) {
     int G = cfg->group;
+    if (policy_config(pol)->family == POLICY_VOCAB) return policy_vocab_act_and_top(pol, obs, rng, &acts[0], G, acts + 1, e);
     if (policy_act(pol, obs, 1, rng, 0, &acts[0], NULL, e)) return -1;
-    if (policy_config(pol)->family == POLICY_VOCAB)
-        return policy_vocab_top_entries(pol, obs, 1, G, acts + 1, NULL, e);
     for (int g = 0; g < G; g++)
         if (policy_act(pol, obs, 1, rng, 0, tmp, NULL, e)) return -1;
         else acts[1 + g] = *tmp;
