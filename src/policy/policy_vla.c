@@ -119,7 +119,9 @@ static void vla_free(Policy *p) {
 static int vla_setup(Policy *p, uint64_t seed, Err *e) {
     (void)seed;
     VlaFam *f = p->fam;
-    if (nn_transformer_alloc(&f->tf_dec, e) || nn_transformer_alloc(&f->tf_act, e)) return -1;
+    if (nn_transformer_alloc(&f->tf_dec, e) || nn_transformer_alloc(&f->tf_act, e) ||
+        nn_transformer_alloc_decode(&f->tf_act, f->maxB, e)) /* act: B states, incremental */
+        return -1;
     size_t B = (size_t)f->maxB, BG = (size_t)f->maxBG, C = (size_t)f->C, H = (size_t)f->H, col = 0;
     for (int l = 0; l < N_CONV; l++) {
         size_t n = nn_conv2d_col_floats(f->cs[l]);
@@ -216,6 +218,12 @@ static void build_row(const VlaFam *f, const NnParams *ps, float *x, uint8_t *ma
     for (int t = 0; t < T; t++) mask[t] = t < T_VIS || t >= T_VIS + T_LANG || f->instr_ids[b * T_LANG + t - T_VIS] >= 0;
 }
 
+/* Token log-probabilities logp [N, V] of head inputs h [N, C]; logits is scratch [N, V]. */
+static void head_logp(const NnDense *head, const NnParams *ps, float *logp, float *logits, const float *h, int N, int V) {
+    nn_dense_forward(head, ps, logits, NULL, h, N, -1);
+    nn_log_softmax_forward(logp, logits, N, V);
+}
+
 /* Decision expert over B states: logp_dec. */
 static void decision_pass(VlaFam *f, const NnParams *ps, int B) {
     int C = f->C, T = f->T_dec;
@@ -226,13 +234,12 @@ static void decision_pass(VlaFam *f, const NnParams *ps, int B) {
     }
     const float *y = nn_transformer_forward(&f->tf_dec, ps, f->x_dec, f->mask_dec, B, T, 0);
     for (int b = 0; b < B; b++) memcpy(f->h_dec + (size_t)b * C, y + ((size_t)b * T + P_LEN) * C, C * sizeof(float));
-    nn_dense_forward(&f->dec_head, ps, f->d_logits_dec, NULL, f->h_dec, B, -1); /* logits: scratch */
-    nn_log_softmax_forward(f->logp_dec, f->d_logits_dec, B, ND);
+    head_logp(&f->dec_head, ps, f->logp_dec, f->d_logits_dec, f->h_dec, B, ND);
 }
 
-/* Action expert over R rows (row i: state i / G, tokens f->tok[i]) with n_steps ≤ H action positions:
- * fills logp_act[i, 0..n_steps−1]. */
-static void action_pass(VlaFam *f, const NnParams *ps, int R, int G, int n_steps) {
+/* Action-expert inputs x_act, mask_act [R, P_LEN + n_steps] (row i: state i / G, tokens f->tok[i]):
+ * scene, decision, then action tokens a_1..a_{n_steps−1}. */
+static void action_inputs(VlaFam *f, const NnParams *ps, int R, int G, int n_steps) {
     int C = f->C, H = f->H, T = P_LEN + n_steps;
     const float *de = nn_w(ps, f->dec_emb), *ae = nn_w(ps, f->act_emb);
     for (int i = 0; i < R; i++) {
@@ -242,13 +249,55 @@ static void action_pass(VlaFam *f, const NnParams *ps, int R, int G, int n_steps
         for (int j = 1; j < n_steps; j++) memcpy(x + (size_t)(P_LEN + j) * C, ae + (size_t)tk[j] * C, C * sizeof(float));
         build_row(f, ps, x, f->mask_act + (size_t)i * T, i / G, T);
     }
+}
+
+/* Action expert (teacher forcing) over R rows with all H action positions: fills logp_act [R, H, NV]. */
+static void action_pass(VlaFam *f, const NnParams *ps, int R, int G) {
+    int C = f->C, H = f->H, T = P_LEN + H;
+    action_inputs(f, ps, R, G, H);
     const float *y = nn_transformer_forward(&f->tf_act, ps, f->x_act, f->mask_act, R, T, 1);
     for (int i = 0; i < R; i++)
-        memcpy(f->h_act + (size_t)i * H * C, y + ((size_t)i * T + P_LEN) * C, (size_t)n_steps * C * sizeof(float));
-    /* rows are [R, H] with the first n_steps filled: run the head over all R·H (unused rows are ignored) */
-    nn_dense_forward(&f->act_head, ps, f->d_logits_act, NULL, f->h_act, R * H, -1);
-    nn_log_softmax_forward(f->logp_act, f->d_logits_act, R * H, NV);
+        memcpy(f->h_act + (size_t)i * H * C, y + ((size_t)i * T + P_LEN) * C, (size_t)H * C * sizeof(float));
+    head_logp(&f->act_head, ps, f->logp_act, f->d_logits_act, f->h_act, R * H, NV);
     f->act_rows = R;
+}
+
+/* Picks token column `col` of every state's plan from rows lp [B, V] (greedy or sampled, states in
+ * order) and adds its log-probability to logp (when given and add_logp). */
+static void pick_tokens(VlaFam *f, const float *lp, int V, int B, int col, Rng *rng, int greedy, float *logp,
+                        int add_logp) {
+    for (int b = 0; b < B; b++) {
+        const float *row = lp + (size_t)b * V;
+        int k = greedy ? pfu_argmax(row, V) : pfu_sample_categorical(row, V, rng);
+        f->tok[(size_t)b * (1 + f->H) + col] = k;
+        if (logp && add_logp) logp[b] += row[k];
+    }
+}
+
+/* Decodes a_1..a_H for B states whose decisions are in f->tok with the action expert, incrementally:
+ * one prefill over [scene | decision] (its last row predicts a_1), then per token one extend with that
+ * token's embedding at its position (predicting the next). Same draws, in the same order, as H full
+ * causal passes; only the new row's head runs. logp_act [B, NV] holds the current step's rows. */
+static int decode_actions(VlaFam *f, const NnParams *ps, int B, Rng *rng, int greedy, float *logp, Err *e) {
+    int C = f->C, H = f->H, T = P_LEN + 1;
+    action_inputs(f, ps, B, 1, 1);
+    const float *y = nn_transformer_prefill(&f->tf_act, ps, f->x_act, f->mask_act, B, T, 1, e);
+    if (!y) return -1;
+    for (int b = 0; b < B; b++) memcpy(f->h_act + (size_t)b * C, y + ((size_t)b * T + P_LEN) * C, C * sizeof(float));
+    const float *h = f->h_act, *ae = nn_w(ps, f->act_emb), *pos = nn_w(ps, f->pos);
+    for (int t = 1; t <= H; t++) {
+        if (t > 1) { /* row P_LEN + t − 1 carries a_{t−1}; x_act is free once prefilled (the cache holds K/V) */
+            for (int b = 0; b < B; b++) {
+                float *x = f->x_act + (size_t)b * C;
+                const float *emb = ae + (size_t)f->tok[(size_t)b * (1 + H) + t - 1] * C, *pe = pos + (size_t)(P_LEN + t - 1) * C;
+                for (int c = 0; c < C; c++) x[c] = emb[c] + pe[c];
+            }
+            if (!(h = nn_transformer_extend(&f->tf_act, ps, f->x_act, NULL, e))) return -1;
+        }
+        head_logp(&f->act_head, ps, f->logp_act, f->d_logits_act, h, B, NV);
+        pick_tokens(f, f->logp_act, NV, B, t, rng, greedy, logp, !f->dec_only);
+    }
+    return 0;
 }
 
 /* ---- operations ----------------------------------------------------------------------------- */
@@ -257,25 +306,13 @@ static int vla_act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, Polic
     const NnParams *ps = &p->params;
     int H = f->H;
     p->cached_B = p->cached_G = 0; /* act reuses the forward buffers: the evaluated batch is gone */
+    f->act_rows = 0;
     if (check_obs(obs, B, e)) return -1;
-    memset(f->h_act, 0, (size_t)B * H * f->C * sizeof(float));
     encode_scene(f, ps, obs, B);
     decision_pass(f, ps, B);
-    for (int b = 0; b < B; b++) {
-        const float *lp = f->logp_dec + b * ND;
-        int d = greedy ? pfu_argmax(lp, ND) : pfu_sample_categorical(lp, ND, rng);
-        f->tok[(size_t)b * (1 + H)] = d;
-        if (logp) logp[b] = lp[d];
-    }
-    for (int t = 1; t <= H; t++) { /* the action expert emits one token per pass (causal: earlier rows unchanged) */
-        action_pass(f, ps, B, 1, t);
-        for (int b = 0; b < B; b++) {
-            const float *lp = f->logp_act + ((size_t)b * H + t - 1) * NV;
-            int a = greedy ? pfu_argmax(lp, NV) : pfu_sample_categorical(lp, NV, rng);
-            f->tok[(size_t)b * (1 + H) + t] = a;
-            if (logp && !f->dec_only) logp[b] += lp[a];
-        }
-    }
+    for (int b = 0; b < B && logp; b++) logp[b] = 0.0f;
+    pick_tokens(f, f->logp_dec, ND, B, 0, rng, greedy, logp, 1);
+    if (decode_actions(f, ps, B, rng, greedy, logp, e)) return -1;
     for (int b = 0; b < B; b++) {
         PolicyAction *a = &out[b];
         memset(a, 0, sizeof *a);
@@ -322,7 +359,7 @@ static int vla_evaluate(Policy *p, const Obs *obs, int B, const PolicyAction *ac
     encode_scene(f, ps, obs, B);
     decision_pass(f, ps, B);
     f->act_rows = 0;
-    if (!f->dec_only) action_pass(f, ps, B * G, G, H);
+    if (!f->dec_only) action_pass(f, ps, B * G, G);
     for (int i = 0; i < B * G && logp; i++) {
         const int32_t *tk = f->tok + (size_t)i * (1 + H);
         float s = f->logp_dec[(i / G) * ND + tk[0]];
