@@ -44,8 +44,9 @@ static void model_free(Model *m) {
     nn_params_destroy(&m->p);
 }
 
-/* Prefill rows 0..T0−1 and extend T0..T−1; out [B,T,C] in forward's layout. */
-static void decode_all(Model *m, int adapter, float *out) {
+/* Prefill rows 0..T0−1 and extend T0..T−1; out [B,T,C] in forward's layout. keys_only: prefill
+ * without outputs (rows 0..T0−1 of out are left as they were). */
+static void decode_all(Model *m, int adapter, float *out, int keys_only) {
     Err e;
     float xp[B * T0 * C], xn[B * C];
     uint8_t mp[B * T0], mn[B];
@@ -53,9 +54,13 @@ static void decode_all(Model *m, int adapter, float *out) {
         memcpy(xp + (size_t)b * T0 * C, m->x + (size_t)b * T * C, sizeof(float) * T0 * C);
         memcpy(mp + b * T0, m->mask + b * T, T0);
     }
-    const float *y = nn_transformer_prefill(&m->tf, &m->p, xp, mp, B, T0, adapter, &e);
-    cr_assert_not_null(y, "%s", e.msg);
-    for (int b = 0; b < B; b++) memcpy(out + (size_t)b * T * C, y + (size_t)b * T0 * C, sizeof(float) * T0 * C);
+    const float *y;
+    if (keys_only)
+        cr_assert_eq(nn_transformer_prefill_keys(&m->tf, &m->p, xp, mp, B, T0, adapter, &e), 0, "%s", e.msg);
+    else {
+        cr_assert_not_null(y = nn_transformer_prefill(&m->tf, &m->p, xp, mp, B, T0, adapter, &e), "%s", e.msg);
+        for (int b = 0; b < B; b++) memcpy(out + (size_t)b * T * C, y + (size_t)b * T0 * C, sizeof(float) * T0 * C);
+    }
     for (int t = T0; t < T; t++) {
         for (int b = 0; b < B; b++) {
             memcpy(xn + (size_t)b * C, m->x + ((size_t)b * T + t) * C, sizeof(float) * C);
@@ -70,12 +75,13 @@ static void decode_all(Model *m, int adapter, float *out) {
 /* Tolerance: the same float ops in the same order except that sgemm sees N = B rows instead of B·T
  * (different blocking / kernels), ≈ a few ulp per dense layer on values of order 1 after the final
  * LayerNorm: |diff| ≤ 1e-5 · max(1, |reference|). */
-static void check_decode(int n_adapters, int adapter) {
+static void check_decode(int n_adapters, int adapter, int keys_only) {
     Model m;
     model_init(&m, n_adapters, 7 + (uint64_t)adapter);
     float ref[B * T * C], dec[B * T * C];
     memcpy(ref, nn_transformer_forward(&m.tf, &m.p, m.x, m.mask, B, T, adapter), sizeof ref);
-    decode_all(&m, adapter, dec);
+    if (keys_only) memcpy(dec, ref, sizeof dec); /* rows before T0 are not decoded */
+    decode_all(&m, adapter, dec, keys_only);
     float worst = 0.0f;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
@@ -99,10 +105,11 @@ static void check_decode(int n_adapters, int adapter) {
     model_free(&m);
 }
 
-Test(nn_tf_decode, matches_forward_plain) { check_decode(0, -1); }
-Test(nn_tf_decode, matches_forward_lora_adapter0) { check_decode(2, 0); }
-Test(nn_tf_decode, matches_forward_lora_adapter1) { check_decode(2, 1); }
-Test(nn_tf_decode, matches_forward_lora_none) { check_decode(2, -1); }
+Test(nn_tf_decode, matches_forward_plain) { check_decode(0, -1, 0); }
+Test(nn_tf_decode, matches_forward_lora_adapter0) { check_decode(2, 0, 0); }
+Test(nn_tf_decode, matches_forward_lora_adapter1) { check_decode(2, 1, 0); }
+Test(nn_tf_decode, matches_forward_lora_none) { check_decode(2, -1, 0); }
+Test(nn_tf_decode, prefill_keys_then_extend) { check_decode(2, 1, 1); }
 
 Test(nn_tf_decode, prefill_only_and_reuse) {
     /* a second decode over a shorter prefix (T0 − 1 rows, then extends) after a first one: the cache
@@ -112,13 +119,13 @@ Test(nn_tf_decode, prefill_only_and_reuse) {
     float ref[B * T * C], dec[B * T * C];
     Err e;
     memcpy(ref, nn_transformer_forward(&m.tf, &m.p, m.x, m.mask, B, T, 1), sizeof ref);
-    decode_all(&m, 0, dec); /* other adapter: fills the cache with different keys */
+    decode_all(&m, 0, dec, 1); /* other adapter: fills the cache with different keys */
     const float *y = nn_transformer_prefill(&m.tf, &m.p, m.x, m.mask, B, T, 1, &e);
     cr_assert_not_null(y, "%s", e.msg);
     cr_assert_eq(memcmp(y, ref, sizeof ref), 0);
     cr_assert_null(nn_transformer_extend(&m.tf, &m.p, m.x, NULL, &e)); /* T rows: full */
     cr_assert(strstr(e.msg, "full"), "%s", e.msg);
-    decode_all(&m, 1, dec);
+    decode_all(&m, 1, dec, 0);
     for (int i = 0; i < B * T * C; i++) cr_assert_leq(fabsf(dec[i] - ref[i]), 1e-5f * fmaxf(1.0f, fabsf(ref[i])));
     model_free(&m);
 }
@@ -129,9 +136,9 @@ Test(nn_tf_decode, thread_count_independent) {
     float d1[B * T * C], d2[B * T * C];
     int nt = omp_get_max_threads();
     omp_set_num_threads(1);
-    decode_all(&m, 1, d1);
+    decode_all(&m, 1, d1, 0);
     omp_set_num_threads(2);
-    decode_all(&m, 1, d2);
+    decode_all(&m, 1, d2, 0);
     omp_set_num_threads(nt);
     cr_assert_eq(memcmp(d1, d2, sizeof d1), 0);
     model_free(&m);
@@ -145,6 +152,7 @@ Test(nn_tf_decode, rejects_misuse) {
     cr_assert(strstr(e.msg, "prefill"), "%s", e.msg);
     cr_assert_null(nn_transformer_prefill(&m.tf, &m.p, m.x, NULL, B + 1, 2, -1, &e));
     cr_assert_null(nn_transformer_prefill(&m.tf, &m.p, m.x, NULL, B, T + 1, -1, &e));
+    cr_assert_eq(nn_transformer_prefill_keys(&m.tf, &m.p, m.x, NULL, 0, 2, -1, &e), -1);
     cr_assert_eq(nn_transformer_alloc_decode(&m.tf, B + 1, &e), -1);
     model_free(&m);
     /* non-causal: a new row would change the earlier ones, so no incremental decoding */

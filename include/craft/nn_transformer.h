@@ -13,7 +13,7 @@
  * Inference-only incremental decoding (causal): prefill caches every layer's keys/values of a prefix,
  * each extend appends one row per sequence and computes only that row (attention against the cache).
  *     nn_transformer_alloc_decode(&tf, max_B, &e);                      // once
- *     h = nn_transformer_prefill(&tf, &p, x, key_mask, B, T0, adapter, &e);      // [B,T0,C]
+ *     h = nn_transformer_prefill(&tf, &p, x, key_mask, B, T0, adapter, &e);      // [B,T0,C] (or _prefill_keys)
  *     h_new = nn_transformer_extend(&tf, &p, x_new, NULL, &e);                   // [B,C], row T0, T0+1, … */
 #ifndef CRAFT_NN_TRANSFORMER_H
 #define CRAFT_NN_TRANSFORMER_H
@@ -87,6 +87,10 @@ int nn_transformer_alloc_decode(NnTransformer *tf, int max_B, Err *e);
  * for the whole decode. Returns the outputs [B,T,C] owned by tf, or NULL (e says why). */
 const float *nn_transformer_prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
                                     int B, int T, int adapter, Err *e);
+/* The same without outputs: caches the keys/values of rows 0..T−1 but skips the last block's
+ * attention and MLP on them (when only the rows decoded next are read). 0, or −1 (e says why). */
+int nn_transformer_prefill_keys(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B,
+                                int T, int adapter, Err *e);
 /* Appends one row per sequence at position T (the rows cached so far): x_new [B,C], key_mask_new [B]
  * (may be NULL: all real). The row attends to every cached row and itself; equals row T of a forward
  * over the whole sequence (up to sgemm rounding). Returns its outputs [B,C] owned by tf, or NULL when

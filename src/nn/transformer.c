@@ -107,8 +107,9 @@ static NnAttnShape attn_shape(const NnTransformer *tf) {
     return (NnAttnShape){tf->B, tf->T, tf->T, C, tf->cfg.n_head, 3 * C, 3 * C, tf->cfg.causal};
 }
 
-const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
-                                    int B, int T, int adapter) {
+/* The forward pass; with keys_only it stops after the last block's qkv (all a decode cache needs). */
+static const float *forward(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B,
+                            int T, int adapter, int keys_only) {
     tf->x = x, tf->key_mask = key_mask, tf->B = B, tf->T = T, tf->adapter = adapter;
     int C = tf->cfg.C, N = B * T;
     NnAttnShape s = attn_shape(tf);
@@ -118,6 +119,7 @@ const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const 
         NnBlockActs *a = &tf->a[l];
         nn_layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, in, nn_w(p, b->ln1w), nn_w(p, b->ln1b), N, C);
         nn_dense_forward(&b->qkv, p, a->qkv, a->h_qkv, a->ln1, N, adapter);
+        if (keys_only && l == tf->cfg.n_layer - 1) return NULL;
         nn_attention_forward(a->atty, a->att, a->qkv, a->qkv + C, a->qkv + 2 * C, key_mask, s);
         nn_dense_forward(&b->proj, p, a->res1, a->h_proj, a->atty, N, adapter);
         nn_add_inplace(a->res1, in, (size_t)N * C);
@@ -130,6 +132,11 @@ const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const 
     }
     nn_layernorm_forward(tf->lnf, tf->lnf_mean, tf->lnf_rstd, in, nn_w(p, tf->lnfw), nn_w(p, tf->lnfb), N, C);
     return tf->lnf;
+}
+
+const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
+                                    int B, int T, int adapter) {
+    return forward(tf, p, x, key_mask, B, T, adapter, 0);
 }
 
 static float *grad_unless_frozen(NnParams *p, int id) { return p->tensors[id].frozen ? NULL : nn_g(p, id); }
@@ -224,20 +231,32 @@ static void cache_kv(NnTfDecode *d, int l, const float *qkv, int B, int n, int t
         }
 }
 
-const float *nn_transformer_prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
-                                    int B, int T, int adapter, Err *e) {
+static int prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B, int T,
+                   int adapter, int keys_only, const float **out, Err *e) {
     NnTfDecode *d = &tf->dec;
     int C = tf->cfg.C, max_T = tf->cfg.max_T;
-    if (!d->max_B) return err_set(e, "nn_transformer_prefill: no decode cache (nn_transformer_alloc_decode)"), NULL;
+    if (!d->max_B) return err_set(e, "nn_transformer_prefill: no decode cache (nn_transformer_alloc_decode)");
     if (B < 1 || B > d->max_B || T < 1 || T > max_T)
-        return err_set(e, "nn_transformer_prefill: B %d, T %d outside 1..%d, 1..%d", B, T, d->max_B, max_T), NULL;
-    const float *y = nn_transformer_forward(tf, p, x, key_mask, B, T, adapter);
+        return err_set(e, "nn_transformer_prefill: B %d, T %d outside 1..%d, 1..%d", B, T, d->max_B, max_T);
+    *out = forward(tf, p, x, key_mask, B, T, adapter, keys_only);
     for (int l = 0; l < tf->cfg.n_layer; l++) cache_kv(d, l, tf->a[l].qkv, B, T, 0, C, max_T);
     for (int b = 0; b < B; b++)
         for (int t = 0; t < max_T; t++) /* positions past T stay invisible until extended */
             d->key_mask[(size_t)b * max_T + t] = t < T && (!key_mask || key_mask[(size_t)b * T + t]);
     d->B = B, d->T = T, d->adapter = adapter;
-    return y;
+    return 0;
+}
+
+const float *nn_transformer_prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
+                                    int B, int T, int adapter, Err *e) {
+    const float *y = NULL;
+    return prefill(tf, p, x, key_mask, B, T, adapter, 0, &y, e) ? NULL : y;
+}
+
+int nn_transformer_prefill_keys(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B,
+                                int T, int adapter, Err *e) {
+    const float *unused;
+    return prefill(tf, p, x, key_mask, B, T, adapter, 1, &unused, e);
 }
 
 const float *nn_transformer_extend(NnTransformer *tf, const NnParams *p, const float *x_new,

@@ -120,7 +120,7 @@ static int vla_setup(Policy *p, uint64_t seed, Err *e) {
     (void)seed;
     VlaFam *f = p->fam;
     if (nn_transformer_alloc(&f->tf_dec, e) || nn_transformer_alloc(&f->tf_act, e) ||
-        nn_transformer_alloc_decode(&f->tf_act, f->maxB, e)) /* act: B states, incremental */
+        nn_transformer_alloc_decode(&f->tf_dec, f->maxB, e) || nn_transformer_alloc_decode(&f->tf_act, f->maxB, e))
         return -1;
     size_t B = (size_t)f->maxB, BG = (size_t)f->maxBG, C = (size_t)f->C, H = (size_t)f->H, col = 0;
     for (int l = 0; l < N_CONV; l++) {
@@ -237,24 +237,18 @@ static void decision_pass(VlaFam *f, const NnParams *ps, int B) {
     head_logp(&f->dec_head, ps, f->logp_dec, f->d_logits_dec, f->h_dec, B, ND);
 }
 
-/* Action-expert inputs x_act, mask_act [R, P_LEN + n_steps] (row i: state i / G, tokens f->tok[i]):
- * scene, decision, then action tokens a_1..a_{n_steps−1}. */
-static void action_inputs(VlaFam *f, const NnParams *ps, int R, int G, int n_steps) {
-    int C = f->C, H = f->H, T = P_LEN + n_steps;
+/* Action expert (teacher forcing) over R rows (row i: state i / G, tokens f->tok[i]), all H action
+ * positions: fills logp_act [R, H, NV]. */
+static void action_pass(VlaFam *f, const NnParams *ps, int R, int G) {
+    int C = f->C, H = f->H, T = P_LEN + H;
     const float *de = nn_w(ps, f->dec_emb), *ae = nn_w(ps, f->act_emb);
     for (int i = 0; i < R; i++) {
         float *x = f->x_act + (size_t)i * T * C;
         const int32_t *tk = f->tok + (size_t)i * (1 + H);
         memcpy(x + (size_t)P_LEN * C, de + (size_t)tk[0] * C, C * sizeof(float));
-        for (int j = 1; j < n_steps; j++) memcpy(x + (size_t)(P_LEN + j) * C, ae + (size_t)tk[j] * C, C * sizeof(float));
+        for (int j = 1; j < H; j++) memcpy(x + (size_t)(P_LEN + j) * C, ae + (size_t)tk[j] * C, C * sizeof(float));
         build_row(f, ps, x, f->mask_act + (size_t)i * T, i / G, T);
     }
-}
-
-/* Action expert (teacher forcing) over R rows with all H action positions: fills logp_act [R, H, NV]. */
-static void action_pass(VlaFam *f, const NnParams *ps, int R, int G) {
-    int C = f->C, H = f->H, T = P_LEN + H;
-    action_inputs(f, ps, R, G, H);
     const float *y = nn_transformer_forward(&f->tf_act, ps, f->x_act, f->mask_act, R, T, 1);
     for (int i = 0; i < R; i++)
         memcpy(f->h_act + (size_t)i * H * C, y + ((size_t)i * T + P_LEN) * C, (size_t)H * C * sizeof(float));
@@ -274,29 +268,52 @@ static void pick_tokens(VlaFam *f, const float *lp, int V, int B, int col, Rng *
     }
 }
 
-/* Decodes a_1..a_H for B states whose decisions are in f->tok with the action expert, incrementally:
- * one prefill over [scene | decision] (its last row predicts a_1), then per token one extend with that
- * token's embedding at its position (predicting the next). Same draws, in the same order, as H full
- * causal passes; only the new row's head runs. logp_act [B, NV] holds the current step's rows. */
-static int decode_actions(VlaFam *f, const NnParams *ps, int B, Rng *rng, int greedy, float *logp, Err *e) {
-    int C = f->C, H = f->H, T = P_LEN + 1;
-    action_inputs(f, ps, B, 1, 1);
-    const float *y = nn_transformer_prefill(&f->tf_act, ps, f->x_act, f->mask_act, B, T, 1, e);
-    if (!y) return -1;
-    for (int b = 0; b < B; b++) memcpy(f->h_act + (size_t)b * C, y + ((size_t)b * T + P_LEN) * C, C * sizeof(float));
-    const float *h = f->h_act, *ae = nn_w(ps, f->act_emb), *pos = nn_w(ps, f->pos);
-    for (int t = 1; t <= H; t++) {
-        if (t > 1) { /* row P_LEN + t − 1 carries a_{t−1}; x_act is free once prefilled (the cache holds K/V) */
-            for (int b = 0; b < B; b++) {
-                float *x = f->x_act + (size_t)b * C;
-                const float *emb = ae + (size_t)f->tok[(size_t)b * (1 + H) + t - 1] * C, *pe = pos + (size_t)(P_LEN + t - 1) * C;
-                for (int c = 0; c < C; c++) x[c] = emb[c] + pe[c];
-            }
-            if (!(h = nn_transformer_extend(&f->tf_act, ps, f->x_act, NULL, e))) return -1;
-        }
-        head_logp(&f->act_head, ps, f->logp_act, f->d_logits_act, h, B, NV);
-        pick_tokens(f, f->logp_act, NV, B, t, rng, greedy, logp, !f->dec_only);
+/* Incremental decoding for act (inference only). Each expert caches the keys/values of the scene
+ * prefix (x_act/mask_act hold its inputs), then appends one row per plan position and reads only
+ * that row: the decision expert the query (predicting the decision), the action expert the decision
+ * and then a_1..a_{H−1} (row P_LEN + t − 1 predicts a_t). Same tokens and distributions as full causal
+ * passes up to float rounding, and the same draws in the same order (per position, states in order). */
+static void prefix_inputs(VlaFam *f, const NnParams *ps, int B) {
+    for (int b = 0; b < B; b++)
+        build_row(f, ps, f->x_act + (size_t)b * P_LEN * f->C, f->mask_act + (size_t)b * P_LEN, b, P_LEN);
+}
+
+/* The appended rows x [B, C] at `position`: per state the embedding of its token in column `col` of
+ * f->tok (col < 0: the one row `table`, the query), plus the position embedding. */
+static void position_rows(const VlaFam *f, const NnParams *ps, float *x, const float *table, int col, int position,
+                          int B) {
+    int C = f->C;
+    const float *pe = nn_w(ps, f->pos) + (size_t)position * C;
+    for (int b = 0; b < B; b++) {
+        const float *emb = col < 0 ? table : table + (size_t)f->tok[(size_t)b * (1 + f->H) + col] * C;
+        for (int c = 0; c < C; c++) x[(size_t)b * C + c] = emb[c] + pe[c];
     }
+}
+
+/* Appends the rows of `position` to an expert's decode and picks token column `col` from its head. */
+static int decode_step(VlaFam *f, const NnParams *ps, NnTransformer *tf, const NnDense *head, float *logp_rows,
+                       float *logits, int V, const float *table, int col_in, int position, int col, int B, Rng *rng,
+                       int greedy, float *logp, int add_logp, Err *e) {
+    position_rows(f, ps, f->h_act, table, col_in, position, B); /* h_act: scratch for the new rows */
+    const float *h = nn_transformer_extend(tf, ps, f->h_act, NULL, e);
+    if (!h) return -1;
+    head_logp(head, ps, logp_rows, logits, h, B, V);
+    pick_tokens(f, logp_rows, V, B, col, rng, greedy, logp, add_logp);
+    return 0;
+}
+
+static int decode_plan(VlaFam *f, const NnParams *ps, int B, Rng *rng, int greedy, float *logp, Err *e) {
+    prefix_inputs(f, ps, B);
+    if (nn_transformer_prefill_keys(&f->tf_dec, ps, f->x_act, f->mask_act, B, P_LEN, 0, e) ||
+        decode_step(f, ps, &f->tf_dec, &f->dec_head, f->logp_dec, f->d_logits_dec, ND, nn_w(ps, f->query), -1, P_LEN,
+                    0, B, rng, greedy, logp, 1, e))
+        return -1;
+    if (nn_transformer_prefill_keys(&f->tf_act, ps, f->x_act, f->mask_act, B, P_LEN, 1, e)) return -1;
+    for (int t = 1; t <= f->H; t++) /* logp_act [B, NV]: the current position's rows */
+        if (decode_step(f, ps, &f->tf_act, &f->act_head, f->logp_act, f->d_logits_act, NV,
+                        nn_w(ps, t == 1 ? f->dec_emb : f->act_emb), t - 1, P_LEN + t - 1, t, B, rng, greedy, logp,
+                        !f->dec_only, e))
+            return -1;
     return 0;
 }
 
@@ -309,10 +326,8 @@ static int vla_act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, Polic
     f->act_rows = 0;
     if (check_obs(obs, B, e)) return -1;
     encode_scene(f, ps, obs, B);
-    decision_pass(f, ps, B);
     for (int b = 0; b < B && logp; b++) logp[b] = 0.0f;
-    pick_tokens(f, f->logp_dec, ND, B, 0, rng, greedy, logp, 1);
-    if (decode_actions(f, ps, B, rng, greedy, logp, e)) return -1;
+    if (decode_plan(f, ps, B, rng, greedy, logp, e)) return -1;
     for (int b = 0; b < B; b++) {
         PolicyAction *a = &out[b];
         memset(a, 0, sizeof *a);
