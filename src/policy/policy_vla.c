@@ -8,8 +8,9 @@
  * The experts switch by position in the plan: the decision position is produced by the decision
  * expert, every action position by the action expert. Each expert runs its own causal pass over the
  * positions it conditions on (MindDrive's experts are two adapted copies of one model), so one
- * transformer call uses one adapter set. log π = log p(decision) + Σ_t log p(a_t | …) (cfg
- * vla_decision_only: the decision term only, and the action expert is then not evaluated at all).
+ * transformer call uses one adapter set (act decodes each expert incrementally over a key/value cache
+ * of the scene prefix, one new row per plan position; evaluate teacher-forces full passes).
+ * log π = log p(decision) + Σ_t log p(a_t | …) (cfg vla_decision_only: the decision term only, and the action expert is then not evaluated at all).
  * Entropy and KL are closed form per token position, along the prefix of the state's first action
  * (teacher forcing): Σ over positions of the categorical entropy / KL of that position's distribution. */
 #include <math.h>
@@ -269,15 +270,10 @@ static void pick_tokens(VlaFam *f, const float *lp, int V, int B, int col, Rng *
 }
 
 /* Incremental decoding for act (inference only). Each expert caches the keys/values of the scene
- * prefix (x_act/mask_act hold its inputs), then appends one row per plan position and reads only
+ * prefix (inputs built in x_act/mask_act), then appends one row per plan position and reads only
  * that row: the decision expert the query (predicting the decision), the action expert the decision
  * and then a_1..a_{H−1} (row P_LEN + t − 1 predicts a_t). Same tokens and distributions as full causal
  * passes up to float rounding, and the same draws in the same order (per position, states in order). */
-static void prefix_inputs(VlaFam *f, const NnParams *ps, int B) {
-    for (int b = 0; b < B; b++)
-        build_row(f, ps, f->x_act + (size_t)b * P_LEN * f->C, f->mask_act + (size_t)b * P_LEN, b, P_LEN);
-}
-
 /* The appended rows x [B, C] at `position`: per state the embedding of its token in column `col` of
  * f->tok (col < 0: the one row `table`, the query), plus the position embedding. */
 static void position_rows(const VlaFam *f, const NnParams *ps, float *x, const float *table, int col, int position,
@@ -290,28 +286,45 @@ static void position_rows(const VlaFam *f, const NnParams *ps, float *x, const f
     }
 }
 
-/* Appends the rows of `position` to an expert's decode and picks token column `col` from its head. */
-static int decode_step(VlaFam *f, const NnParams *ps, NnTransformer *tf, const NnDense *head, float *logp_rows,
-                       float *logits, int V, const float *table, int col_in, int position, int col, int B, Rng *rng,
-                       int greedy, float *logp, int add_logp, Err *e) {
+/* One expert during act's decode: its transformer (with a decode cache), LoRA set, head, and where
+ * the head's rows go ([B, V]); and how tokens are picked. */
+typedef struct {
+    NnTransformer *tf;
+    int adapter;
+    const NnDense *head;
+    float *logp_rows, *logits;
+    int V;
+} DecodeExpert;
+
+typedef struct {
+    Rng *rng;
+    int greedy;
+    float *logp; /* per state, accumulates log π (may be NULL) */
+} Picker;
+
+/* Appends the rows of `position` (tokens of column col_in, see position_rows) to the expert's decode
+ * and picks plan column `col` from its head; add_logp: the token counts towards log π. */
+static int decode_step(VlaFam *f, const NnParams *ps, const DecodeExpert *x, const float *table, int col_in,
+                       int position, int col, int B, const Picker *pk, int add_logp, Err *e) {
     position_rows(f, ps, f->h_act, table, col_in, position, B); /* h_act: scratch for the new rows */
-    const float *h = nn_transformer_extend(tf, ps, f->h_act, NULL, e);
+    const float *h = nn_transformer_extend(x->tf, ps, f->h_act, NULL, e);
     if (!h) return -1;
-    head_logp(head, ps, logp_rows, logits, h, B, V);
-    pick_tokens(f, logp_rows, V, B, col, rng, greedy, logp, add_logp);
+    head_logp(x->head, ps, x->logp_rows, x->logits, h, B, x->V);
+    pick_tokens(f, x->logp_rows, x->V, B, col, pk->rng, pk->greedy, pk->logp, add_logp);
     return 0;
 }
 
-static int decode_plan(VlaFam *f, const NnParams *ps, int B, Rng *rng, int greedy, float *logp, Err *e) {
-    prefix_inputs(f, ps, B);
-    if (nn_transformer_prefill_keys(&f->tf_dec, ps, f->x_act, f->mask_act, B, P_LEN, 0, e) ||
-        decode_step(f, ps, &f->tf_dec, &f->dec_head, f->logp_dec, f->d_logits_dec, ND, nn_w(ps, f->query), -1, P_LEN,
-                    0, B, rng, greedy, logp, 1, e))
+static int decode_plan(VlaFam *f, const NnParams *ps, int B, const Picker *pk, Err *e) {
+    DecodeExpert dec = {&f->tf_dec, 0, &f->dec_head, f->logp_dec, f->d_logits_dec, ND};
+    DecodeExpert act = {&f->tf_act, 1, &f->act_head, f->logp_act, f->d_logits_act, NV}; /* logp_act: [B, NV] */
+    for (int b = 0; b < B; b++)
+        build_row(f, ps, f->x_act + (size_t)b * P_LEN * f->C, f->mask_act + (size_t)b * P_LEN, b, P_LEN);
+    if (nn_transformer_prefill_keys(dec.tf, ps, f->x_act, f->mask_act, B, P_LEN, dec.adapter, e) ||
+        decode_step(f, ps, &dec, nn_w(ps, f->query), -1, P_LEN, 0, B, pk, 1, e) ||
+        nn_transformer_prefill_keys(act.tf, ps, f->x_act, f->mask_act, B, P_LEN, act.adapter, e))
         return -1;
-    if (nn_transformer_prefill_keys(&f->tf_act, ps, f->x_act, f->mask_act, B, P_LEN, 1, e)) return -1;
-    for (int t = 1; t <= f->H; t++) /* logp_act [B, NV]: the current position's rows */
-        if (decode_step(f, ps, &f->tf_act, &f->act_head, f->logp_act, f->d_logits_act, NV,
-                        nn_w(ps, t == 1 ? f->dec_emb : f->act_emb), t - 1, P_LEN + t - 1, t, B, rng, greedy, logp,
+    for (int t = 1; t <= f->H; t++)
+        if (decode_step(f, ps, &act, nn_w(ps, t == 1 ? f->dec_emb : f->act_emb), t - 1, P_LEN + t - 1, t, B, pk,
                         !f->dec_only, e))
             return -1;
     return 0;
@@ -327,7 +340,7 @@ static int vla_act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, Polic
     if (check_obs(obs, B, e)) return -1;
     encode_scene(f, ps, obs, B);
     for (int b = 0; b < B && logp; b++) logp[b] = 0.0f;
-    if (decode_plan(f, ps, B, rng, greedy, logp, e)) return -1;
+    if (decode_plan(f, ps, B, &(Picker){rng, greedy, logp}, e)) return -1;
     for (int b = 0; b < B; b++) {
         PolicyAction *a = &out[b];
         memset(a, 0, sizeof *a);
