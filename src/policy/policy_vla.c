@@ -10,7 +10,8 @@
  * positions it conditions on (MindDrive's experts are two adapted copies of one model), so one
  * transformer call uses one adapter set (act decodes each expert incrementally over a key/value cache
  * of the scene prefix, one new row per plan position; evaluate teacher-forces full passes).
- * log π = log p(decision) + Σ_t log p(a_t | …) (cfg vla_decision_only: the decision term only, and the action expert is then not evaluated at all).
+ * log π = log p(decision) + Σ_t log p(a_t | …) (cfg vla_decision_only: the decision term only, and
+ * the action expert is then not evaluated at all).
  * Entropy and KL are closed form per token position, along the prefix of the state's first action
  * (teacher forcing): Σ over positions of the categorical entropy / KL of that position's distribution. */
 #include <math.h>
