@@ -9,7 +9,12 @@
  *                            .max_B = 16, .max_T = 64, .causal = 1}, &e);
  *     nn_params_alloc(&p, seed, &e);  nn_transformer_alloc(&tf, &e);
  *     const float *h = nn_transformer_forward(&tf, &p, x, key_mask, B, T, -1);   // [B,T,C]
- *     ...;  nn_transformer_backward(&tf, &p, dh, dx);                           // dx may be NULL */
+ *     ...;  nn_transformer_backward(&tf, &p, dh, dx);                           // dx may be NULL
+ * Inference-only incremental decoding (causal): prefill caches every layer's keys/values of a prefix,
+ * each extend appends one row per sequence and computes only that row (attention against the cache).
+ *     nn_transformer_alloc_decode(&tf, max_B, &e);                      // once
+ *     h = nn_transformer_prefill(&tf, &p, x, key_mask, B, T0, adapter, &e);      // [B,T0,C] (or _prefill_keys)
+ *     h_new = nn_transformer_extend(&tf, &p, x_new, NULL, &e);                   // [B,C], row T0, T0+1, … */
 #ifndef CRAFT_NN_TRANSFORMER_H
 #define CRAFT_NN_TRANSFORMER_H
 #include <stdint.h>
@@ -39,6 +44,17 @@ typedef struct {
     float *h_qkv, *h_proj, *h_fc, *h_fc2; /* LoRA intermediates */
 } NnBlockActs;
 
+/* Incremental decoding state: per layer the keys and values of the rows decoded so far, one-row
+ * workspaces for the row being appended (pointers into one allocation, `mem`). */
+typedef struct {
+    int max_B;                               /* 0: not allocated */
+    int B, T, adapter;                       /* sequences, rows cached per sequence, LoRA set of this decode */
+    float *mem;
+    float *k[NN_TF_MAX_LAYERS], *v[NN_TF_MAX_LAYERS]; /* [max_B, max_T, C] */
+    uint8_t *key_mask;                       /* [max_B, max_T]; 0 at positions not yet decoded */
+    float *ln, *ln_mean, *ln_rstd, *qkv, *att, *atty, *res1, *fch, *fch_gelu, *res2, *h_lora, *out; /* one row each */
+} NnTfDecode;
+
 typedef struct {
     NnTransformerConfig cfg;
     NnBlock blk[NN_TF_MAX_LAYERS];
@@ -50,6 +66,7 @@ typedef struct {
     const float *x;                  /* last forward's input, its mask and sizes */
     const uint8_t *key_mask;
     int B, T, adapter;
+    NnTfDecode dec;                  /* incremental decoding (nn_transformer_alloc_decode) */
 } NnTransformer;
 
 int nn_transformer_declare(NnTransformer *tf, NnParams *p, const char *prefix, NnTransformerConfig cfg, Err *e);
@@ -61,5 +78,24 @@ const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const 
                                     int B, int T, int adapter);
 /* dout [B,T,C]; accumulates parameter grads and, if dx != NULL, dx [B,T,C]. */
 void nn_transformer_backward(NnTransformer *tf, NnParams *p, const float *dout, float *dx);
+
+/* Incremental decoding (causal transformers, inference only: no backward through it). The cache holds
+ * up to max_B (≤ cfg.max_B) sequences of cfg.max_T rows; allocated once, freed by destroy. */
+int nn_transformer_alloc_decode(NnTransformer *tf, int max_B, Err *e);
+/* Rows 0..T−1 of B sequences: runs nn_transformer_forward (its saved activations are overwritten: not
+ * between a forward and its backward) and caches their keys/values under LoRA set `adapter`, fixed
+ * for the whole decode. Returns the outputs [B,T,C] owned by tf, or NULL (e says why). */
+const float *nn_transformer_prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
+                                    int B, int T, int adapter, Err *e);
+/* The same without outputs: caches the keys/values of rows 0..T−1 but skips the last block's
+ * attention and MLP on them (when only the rows decoded next are read). 0, or −1 (e says why). */
+int nn_transformer_prefill_keys(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B,
+                                int T, int adapter, Err *e);
+/* Appends one row per sequence at position T (the rows cached so far): x_new [B,C], key_mask_new [B]
+ * (may be NULL: all real). The row attends to every cached row and itself; equals row T of a forward
+ * over the whole sequence (up to sgemm rounding). Returns its outputs [B,C] owned by tf, or NULL when
+ * no prefill preceded it or the cache is full (max_T rows). */
+const float *nn_transformer_extend(NnTransformer *tf, const NnParams *p, const float *x_new,
+                                   const uint8_t *key_mask_new, Err *e);
 
 #endif

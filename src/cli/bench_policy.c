@@ -1,6 +1,7 @@
 /* `craft bench policy`: throughput of the observation encoder (states per second, one core) and
  * of the vocabulary policy: forward passes (policy_act, greedy) and evaluate + backward on a batch of
- * real observations, in states per second. */
+ * real observations, in states per second; and the VLA family's act (width 64 as the shipped
+ * vla_small), one state per call as in closed-loop rollouts and the whole batch in one call. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "commands.h"
@@ -43,11 +44,13 @@ int bench_policy_main(int argc, char **argv) {
     for (int r = 0; r < reps; r++)
         for (int i = 0; i < batch; i++) obs_encode(d.world, NULL, &obs[i], &e);
     double enc_rate = (double)reps * batch / (now_s() - t0);
+    ObsConfig bev_cfg = obs_default_config();
+    bev_cfg.with_bev = 1;
     for (int i = 0; i < batch; i++) {
         Control u;
         world_autopilot(d.world, &u);
         world_step(d.world, &u);
-        obs_encode(d.world, NULL, &obs[i], &e);
+        obs_encode(d.world, &bev_cfg, &obs[i], &e); /* with the raster: the VLA family reads it */
     }
 
     policy_act(p, obs, batch, NULL, 1, acts, logp, &e); /* warm-up */
@@ -62,16 +65,34 @@ int bench_policy_main(int argc, char **argv) {
         policy_backward(p, &(PolicyLossGrad){.dlogp = dlogp}, &e);
     }
     double train_rate = (double)reps * batch / (now_s() - t0);
+    double vla_rate1 = 0.0, vla_rate = 0.0;
+    PolicyConfig cv = policy_default_config(POLICY_VLA);
+    cv.hidden = 64, cv.max_batch = batch;
+    Policy *v = policy_create(&cv, 1, &e);
+    if (v) {
+        policy_act(v, obs, batch, NULL, 1, acts, logp, &e); /* warm-up */
+        t0 = now_s();
+        for (int r = 0; r < reps; r++)
+            for (int i = 0; i < batch; i++) policy_act(v, &obs[i], 1, NULL, 1, &acts[i], &logp[i], &e);
+        vla_rate1 = (double)reps * batch / (now_s() - t0);
+        t0 = now_s();
+        for (int r = 0; r < reps; r++) policy_act(v, obs, batch, NULL, 1, acts, logp, &e);
+        vla_rate = (double)reps * batch / (now_s() - t0);
+        policy_destroy(v);
+    } else fprintf(stderr, "craft bench policy: vla: %s\n", e.msg);
     if (json)
         printf("{\"obs_encode_states_per_s\": %.0f, \"vocab_forward_states_per_s\": %.0f, "
-               "\"vocab_train_states_per_s\": %.0f, \"batch\": %d, \"hidden\": %d, \"vocab\": %d}\n",
-               enc_rate, fwd_rate, train_rate, batch, hidden, vocab);
+               "\"vocab_train_states_per_s\": %.0f, \"vla_act_b1_states_per_s\": %.0f, "
+               "\"vla_act_batch_states_per_s\": %.0f, \"batch\": %d, \"hidden\": %d, \"vocab\": %d}\n",
+               enc_rate, fwd_rate, train_rate, vla_rate1, vla_rate, batch, hidden, vocab);
     else {
         printf("craft bench policy (vocab family, batch %d, hidden %d, V %d; junction4_light, 40 agents)\n", batch,
                hidden, vocab);
         printf("  obs_encode:                 %10.0f states/s\n", enc_rate);
         printf("  vocab forward (act):        %10.0f states/s\n", fwd_rate);
         printf("  vocab evaluate + backward:  %10.0f states/s\n", train_rate);
+        printf("  vla act (hidden 64), 1/call:%10.0f states/s\n", vla_rate1);
+        printf("  vla act (hidden 64), batch: %10.0f states/s\n", vla_rate);
     }
     policy_destroy(p);
     free(obs), free(acts), free(logp), free(dlogp);

@@ -1,5 +1,7 @@
 /* Transformer stack: forward saves every activation; backward walks the blocks in reverse keeping
- * one residual-stream gradient d_res, into which each sublayer's LayerNorm backward accumulates. */
+ * one residual-stream gradient d_res, into which each sublayer's LayerNorm backward accumulates.
+ * Incremental decoding reuses forward for the prefix and then runs the blocks on one new row per
+ * sequence: every op but attention is row-wise, and attention reads the cached keys/values. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +97,9 @@ int nn_transformer_alloc(NnTransformer *tf, Err *e) {
 void nn_transformer_destroy(NnTransformer *tf) {
     free(tf->acts);
     tf->acts = NULL;
+    free(tf->dec.mem);
+    free(tf->dec.key_mask);
+    memset(&tf->dec, 0, sizeof tf->dec);
 }
 
 static NnAttnShape attn_shape(const NnTransformer *tf) {
@@ -102,8 +107,9 @@ static NnAttnShape attn_shape(const NnTransformer *tf) {
     return (NnAttnShape){tf->B, tf->T, tf->T, C, tf->cfg.n_head, 3 * C, 3 * C, tf->cfg.causal};
 }
 
-const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
-                                    int B, int T, int adapter) {
+/* The forward pass; with keys_only it stops after the last block's qkv (all a decode cache needs). */
+static const float *forward(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B,
+                            int T, int adapter, int keys_only) {
     tf->x = x, tf->key_mask = key_mask, tf->B = B, tf->T = T, tf->adapter = adapter;
     int C = tf->cfg.C, N = B * T;
     NnAttnShape s = attn_shape(tf);
@@ -113,6 +119,7 @@ const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const 
         NnBlockActs *a = &tf->a[l];
         nn_layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, in, nn_w(p, b->ln1w), nn_w(p, b->ln1b), N, C);
         nn_dense_forward(&b->qkv, p, a->qkv, a->h_qkv, a->ln1, N, adapter);
+        if (keys_only && l == tf->cfg.n_layer - 1) return NULL;
         nn_attention_forward(a->atty, a->att, a->qkv, a->qkv + C, a->qkv + 2 * C, key_mask, s);
         nn_dense_forward(&b->proj, p, a->res1, a->h_proj, a->atty, N, adapter);
         nn_add_inplace(a->res1, in, (size_t)N * C);
@@ -125,6 +132,11 @@ const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const 
     }
     nn_layernorm_forward(tf->lnf, tf->lnf_mean, tf->lnf_rstd, in, nn_w(p, tf->lnfw), nn_w(p, tf->lnfb), N, C);
     return tf->lnf;
+}
+
+const float *nn_transformer_forward(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
+                                    int B, int T, int adapter) {
+    return forward(tf, p, x, key_mask, B, T, adapter, 0);
 }
 
 static float *grad_unless_frozen(NnParams *p, int id) { return p->tensors[id].frozen ? NULL : nn_g(p, id); }
@@ -161,4 +173,119 @@ void nn_transformer_backward(NnTransformer *tf, NnParams *p, const float *dout, 
                               nn_w(p, b->ln1w), a->ln1_mean, a->ln1_rstd, N, C);
     }
     if (dx) nn_add_inplace(dx, tf->d_res, NC);
+}
+
+/* ---- incremental decoding ---------------------------------------------------------------------- */
+static size_t layout_decode(NnTransformer *tf, float *base, int max_B) {
+    NnTransformerConfig c = tf->cfg;
+    NnTfDecode *d = &tf->dec;
+    size_t B = (size_t)max_B, C = (size_t)c.C, R = (size_t)(c.n_adapters ? c.lora_rank : 0), at = 0;
+    for (int l = 0; l < c.n_layer; l++) {
+        d->k[l] = take(base, &at, B * c.max_T * C);
+        d->v[l] = take(base, &at, B * c.max_T * C);
+    }
+    d->ln = take(base, &at, B * C);
+    d->ln_mean = take(base, &at, B);
+    d->ln_rstd = take(base, &at, B);
+    d->qkv = take(base, &at, B * 3 * C);
+    d->att = take(base, &at, B * c.n_head * c.max_T);
+    d->atty = take(base, &at, B * C);
+    d->res1 = take(base, &at, B * C);
+    d->fch = take(base, &at, B * 4 * C);
+    d->fch_gelu = take(base, &at, B * 4 * C);
+    d->res2 = take(base, &at, B * C);
+    d->h_lora = take(base, &at, B * (R ? R : 1));
+    d->out = take(base, &at, B * C);
+    return at;
+}
+
+int nn_transformer_alloc_decode(NnTransformer *tf, int max_B, Err *e) {
+    if (max_B < 1 || max_B > tf->cfg.max_B)
+        return err_set(e, "nn_transformer_alloc_decode: max_B %d outside 1..%d", max_B, tf->cfg.max_B);
+    if (!tf->cfg.causal) return err_set(e, "nn_transformer_alloc_decode: incremental decoding needs a causal transformer");
+    free(tf->dec.mem);
+    free(tf->dec.key_mask);
+    memset(&tf->dec, 0, sizeof tf->dec);
+    size_t n = layout_decode(tf, NULL, max_B);
+    tf->dec.mem = calloc(n, sizeof(float));
+    tf->dec.key_mask = calloc((size_t)max_B * tf->cfg.max_T, 1);
+    if (!tf->dec.mem || !tf->dec.key_mask) {
+        free(tf->dec.mem);
+        free(tf->dec.key_mask);
+        memset(&tf->dec, 0, sizeof tf->dec);
+        return err_set(e, "nn_transformer_alloc_decode: out of memory (%zu floats)", n);
+    }
+    layout_decode(tf, tf->dec.mem, max_B);
+    tf->dec.max_B = max_B;
+    return 0;
+}
+
+/* Keys and values of rows t0..t0+n−1 of every sequence: packed qkv rows (stride 3C, B·n of them) into the cache. */
+static void cache_kv(NnTfDecode *d, int l, const float *qkv, int B, int n, int t0, int C, int max_T) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < n; t++) {
+            const float *row = qkv + ((size_t)b * n + t) * 3 * C;
+            size_t at = ((size_t)b * max_T + t0 + t) * C;
+            memcpy(d->k[l] + at, row + C, (size_t)C * sizeof(float));
+            memcpy(d->v[l] + at, row + 2 * C, (size_t)C * sizeof(float));
+        }
+}
+
+static int prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B, int T,
+                   int adapter, int keys_only, const float **out, Err *e) {
+    NnTfDecode *d = &tf->dec;
+    int C = tf->cfg.C, max_T = tf->cfg.max_T;
+    if (!d->max_B) return err_set(e, "nn_transformer_prefill: no decode cache (nn_transformer_alloc_decode)");
+    if (B < 1 || B > d->max_B || T < 1 || T > max_T)
+        return err_set(e, "nn_transformer_prefill: B %d, T %d outside 1..%d, 1..%d", B, T, d->max_B, max_T);
+    *out = forward(tf, p, x, key_mask, B, T, adapter, keys_only);
+    for (int l = 0; l < tf->cfg.n_layer; l++) cache_kv(d, l, tf->a[l].qkv, B, T, 0, C, max_T);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < max_T; t++) /* positions past T stay invisible until extended */
+            d->key_mask[(size_t)b * max_T + t] = t < T && (!key_mask || key_mask[(size_t)b * T + t]);
+    d->B = B, d->T = T, d->adapter = adapter;
+    return 0;
+}
+
+const float *nn_transformer_prefill(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask,
+                                    int B, int T, int adapter, Err *e) {
+    const float *y = NULL;
+    return prefill(tf, p, x, key_mask, B, T, adapter, 0, &y, e) ? NULL : y;
+}
+
+int nn_transformer_prefill_keys(NnTransformer *tf, const NnParams *p, const float *x, const uint8_t *key_mask, int B,
+                                int T, int adapter, Err *e) {
+    const float *unused;
+    return prefill(tf, p, x, key_mask, B, T, adapter, 1, &unused, e);
+}
+
+const float *nn_transformer_extend(NnTransformer *tf, const NnParams *p, const float *x_new,
+                                   const uint8_t *key_mask_new, Err *e) {
+    NnTfDecode *d = &tf->dec;
+    int C = tf->cfg.C, max_T = tf->cfg.max_T, B = d->B, t = d->T, ad = d->adapter;
+    if (!d->max_B || !B) return err_set(e, "nn_transformer_extend: no prefill before extend"), NULL;
+    if (t >= max_T) return err_set(e, "nn_transformer_extend: cache full (%d rows)", max_T), NULL;
+    for (int b = 0; b < B; b++) d->key_mask[(size_t)b * max_T + t] = !key_mask_new || key_mask_new[b];
+    /* one query per sequence against all max_T cached slots: the key mask hides the ones past t, so
+     * no causal flag is needed (and the sums see the same visible keys in the same order as forward) */
+    NnAttnShape s = {B, 1, max_T, C, tf->cfg.n_head, 3 * C, C, 0};
+    const float *in = x_new;
+    for (int l = 0; l < tf->cfg.n_layer; l++) {
+        const NnBlock *b = &tf->blk[l];
+        nn_layernorm_forward(d->ln, d->ln_mean, d->ln_rstd, in, nn_w(p, b->ln1w), nn_w(p, b->ln1b), B, C);
+        nn_dense_forward(&b->qkv, p, d->qkv, d->h_lora, d->ln, B, ad);
+        cache_kv(d, l, d->qkv, B, 1, t, C, max_T);
+        nn_attention_forward(d->atty, d->att, d->qkv, d->k[l], d->v[l], d->key_mask, s);
+        nn_dense_forward(&b->proj, p, d->res1, d->h_lora, d->atty, B, ad);
+        nn_add_inplace(d->res1, in, (size_t)B * C);
+        nn_layernorm_forward(d->ln, d->ln_mean, d->ln_rstd, d->res1, nn_w(p, b->ln2w), nn_w(p, b->ln2b), B, C);
+        nn_dense_forward(&b->fc, p, d->fch, d->h_lora, d->ln, B, ad);
+        nn_gelu_forward(d->fch_gelu, d->fch, (size_t)B * 4 * C);
+        nn_dense_forward(&b->fc2, p, d->res2, d->h_lora, d->fch_gelu, B, ad); /* `in` (old res2) already consumed */
+        nn_add_inplace(d->res2, d->res1, (size_t)B * C);
+        in = d->res2;
+    }
+    nn_layernorm_forward(d->out, d->ln_mean, d->ln_rstd, in, nn_w(p, tf->lnfw), nn_w(p, tf->lnfb), B, C);
+    d->T = t + 1;
+    return d->out;
 }

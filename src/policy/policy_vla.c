@@ -8,8 +8,10 @@
  * The experts switch by position in the plan: the decision position is produced by the decision
  * expert, every action position by the action expert. Each expert runs its own causal pass over the
  * positions it conditions on (MindDrive's experts are two adapted copies of one model), so one
- * transformer call uses one adapter set. log π = log p(decision) + Σ_t log p(a_t | …) (cfg
- * vla_decision_only: the decision term only, and the action expert is then not evaluated at all).
+ * transformer call uses one adapter set (act decodes each expert incrementally over a key/value cache
+ * of the scene prefix, one new row per plan position; evaluate teacher-forces full passes).
+ * log π = log p(decision) + Σ_t log p(a_t | …) (cfg vla_decision_only: the decision term only, and
+ * the action expert is then not evaluated at all).
  * Entropy and KL are closed form per token position, along the prefix of the state's first action
  * (teacher forcing): Σ over positions of the categorical entropy / KL of that position's distribution. */
 #include <math.h>
@@ -119,7 +121,9 @@ static void vla_free(Policy *p) {
 static int vla_setup(Policy *p, uint64_t seed, Err *e) {
     (void)seed;
     VlaFam *f = p->fam;
-    if (nn_transformer_alloc(&f->tf_dec, e) || nn_transformer_alloc(&f->tf_act, e)) return -1;
+    if (nn_transformer_alloc(&f->tf_dec, e) || nn_transformer_alloc(&f->tf_act, e) ||
+        nn_transformer_alloc_decode(&f->tf_dec, f->maxB, e) || nn_transformer_alloc_decode(&f->tf_act, f->maxB, e))
+        return -1;
     size_t B = (size_t)f->maxB, BG = (size_t)f->maxBG, C = (size_t)f->C, H = (size_t)f->H, col = 0;
     for (int l = 0; l < N_CONV; l++) {
         size_t n = nn_conv2d_col_floats(f->cs[l]);
@@ -216,6 +220,12 @@ static void build_row(const VlaFam *f, const NnParams *ps, float *x, uint8_t *ma
     for (int t = 0; t < T; t++) mask[t] = t < T_VIS || t >= T_VIS + T_LANG || f->instr_ids[b * T_LANG + t - T_VIS] >= 0;
 }
 
+/* Token log-probabilities logp [N, V] of head inputs h [N, C]; logits is scratch [N, V]. */
+static void head_logp(const NnDense *head, const NnParams *ps, float *logp, float *logits, const float *h, int N, int V) {
+    nn_dense_forward(head, ps, logits, NULL, h, N, -1);
+    nn_log_softmax_forward(logp, logits, N, V);
+}
+
 /* Decision expert over B states: logp_dec. */
 static void decision_pass(VlaFam *f, const NnParams *ps, int B) {
     int C = f->C, T = f->T_dec;
@@ -226,29 +236,99 @@ static void decision_pass(VlaFam *f, const NnParams *ps, int B) {
     }
     const float *y = nn_transformer_forward(&f->tf_dec, ps, f->x_dec, f->mask_dec, B, T, 0);
     for (int b = 0; b < B; b++) memcpy(f->h_dec + (size_t)b * C, y + ((size_t)b * T + P_LEN) * C, C * sizeof(float));
-    nn_dense_forward(&f->dec_head, ps, f->d_logits_dec, NULL, f->h_dec, B, -1); /* logits: scratch */
-    nn_log_softmax_forward(f->logp_dec, f->d_logits_dec, B, ND);
+    head_logp(&f->dec_head, ps, f->logp_dec, f->d_logits_dec, f->h_dec, B, ND);
 }
 
-/* Action expert over R rows (row i: state i / G, tokens f->tok[i]) with n_steps ≤ H action positions:
- * fills logp_act[i, 0..n_steps−1]. */
-static void action_pass(VlaFam *f, const NnParams *ps, int R, int G, int n_steps) {
-    int C = f->C, H = f->H, T = P_LEN + n_steps;
+/* Action expert (teacher forcing) over R rows (row i: state i / G, tokens f->tok[i]), all H action
+ * positions: fills logp_act [R, H, NV]. */
+static void action_pass(VlaFam *f, const NnParams *ps, int R, int G) {
+    int C = f->C, H = f->H, T = P_LEN + H;
     const float *de = nn_w(ps, f->dec_emb), *ae = nn_w(ps, f->act_emb);
     for (int i = 0; i < R; i++) {
         float *x = f->x_act + (size_t)i * T * C;
         const int32_t *tk = f->tok + (size_t)i * (1 + H);
         memcpy(x + (size_t)P_LEN * C, de + (size_t)tk[0] * C, C * sizeof(float));
-        for (int j = 1; j < n_steps; j++) memcpy(x + (size_t)(P_LEN + j) * C, ae + (size_t)tk[j] * C, C * sizeof(float));
+        for (int j = 1; j < H; j++) memcpy(x + (size_t)(P_LEN + j) * C, ae + (size_t)tk[j] * C, C * sizeof(float));
         build_row(f, ps, x, f->mask_act + (size_t)i * T, i / G, T);
     }
     const float *y = nn_transformer_forward(&f->tf_act, ps, f->x_act, f->mask_act, R, T, 1);
     for (int i = 0; i < R; i++)
-        memcpy(f->h_act + (size_t)i * H * C, y + ((size_t)i * T + P_LEN) * C, (size_t)n_steps * C * sizeof(float));
-    /* rows are [R, H] with the first n_steps filled: run the head over all R·H (unused rows are ignored) */
-    nn_dense_forward(&f->act_head, ps, f->d_logits_act, NULL, f->h_act, R * H, -1);
-    nn_log_softmax_forward(f->logp_act, f->d_logits_act, R * H, NV);
+        memcpy(f->h_act + (size_t)i * H * C, y + ((size_t)i * T + P_LEN) * C, (size_t)H * C * sizeof(float));
+    head_logp(&f->act_head, ps, f->logp_act, f->d_logits_act, f->h_act, R * H, NV);
     f->act_rows = R;
+}
+
+/* Picks token column `col` of every state's plan from rows lp [B, V] (greedy or sampled, states in
+ * order) and adds its log-probability to logp (when given and add_logp). */
+static void pick_tokens(VlaFam *f, const float *lp, int V, int B, int col, Rng *rng, int greedy, float *logp,
+                        int add_logp) {
+    for (int b = 0; b < B; b++) {
+        const float *row = lp + (size_t)b * V;
+        int k = greedy ? pfu_argmax(row, V) : pfu_sample_categorical(row, V, rng);
+        f->tok[(size_t)b * (1 + f->H) + col] = k;
+        if (logp && add_logp) logp[b] += row[k];
+    }
+}
+
+/* Incremental decoding for act (inference only). Each expert caches the keys/values of the scene
+ * prefix (inputs built in x_act/mask_act), then appends one row per plan position and reads only
+ * that row: the decision expert the query (predicting the decision), the action expert the decision
+ * and then a_1..a_{H−1} (row P_LEN + t − 1 predicts a_t). Same tokens and distributions as full causal
+ * passes up to float rounding, and the same draws in the same order (per position, states in order). */
+/* The appended rows x [B, C] at `position`: per state the embedding of its token in column `col` of
+ * f->tok (col < 0: the one row `table`, the query), plus the position embedding. */
+static void position_rows(const VlaFam *f, const NnParams *ps, float *x, const float *table, int col, int position,
+                          int B) {
+    int C = f->C;
+    const float *pe = nn_w(ps, f->pos) + (size_t)position * C;
+    for (int b = 0; b < B; b++) {
+        const float *emb = col < 0 ? table : table + (size_t)f->tok[(size_t)b * (1 + f->H) + col] * C;
+        for (int c = 0; c < C; c++) x[(size_t)b * C + c] = emb[c] + pe[c];
+    }
+}
+
+/* One expert during act's decode: its transformer (with a decode cache), LoRA set, head, and where
+ * the head's rows go ([B, V]); and how tokens are picked. */
+typedef struct {
+    NnTransformer *tf;
+    int adapter;
+    const NnDense *head;
+    float *logp_rows, *logits;
+    int V;
+} DecodeExpert;
+
+typedef struct {
+    Rng *rng;
+    int greedy;
+    float *logp; /* per state, accumulates log π (may be NULL) */
+} Picker;
+
+/* Appends the rows of `position` (tokens of column col_in, see position_rows) to the expert's decode
+ * and picks plan column `col` from its head; add_logp: the token counts towards log π. */
+static int decode_step(VlaFam *f, const NnParams *ps, const DecodeExpert *x, const float *table, int col_in,
+                       int position, int col, int B, const Picker *pk, int add_logp, Err *e) {
+    position_rows(f, ps, f->h_act, table, col_in, position, B); /* h_act: scratch for the new rows */
+    const float *h = nn_transformer_extend(x->tf, ps, f->h_act, NULL, e);
+    if (!h) return -1;
+    head_logp(x->head, ps, x->logp_rows, x->logits, h, B, x->V);
+    pick_tokens(f, x->logp_rows, x->V, B, col, pk->rng, pk->greedy, pk->logp, add_logp);
+    return 0;
+}
+
+static int decode_plan(VlaFam *f, const NnParams *ps, int B, const Picker *pk, Err *e) {
+    DecodeExpert dec = {&f->tf_dec, 0, &f->dec_head, f->logp_dec, f->d_logits_dec, ND};
+    DecodeExpert act = {&f->tf_act, 1, &f->act_head, f->logp_act, f->d_logits_act, NV}; /* logp_act: [B, NV] */
+    for (int b = 0; b < B; b++)
+        build_row(f, ps, f->x_act + (size_t)b * P_LEN * f->C, f->mask_act + (size_t)b * P_LEN, b, P_LEN);
+    if (nn_transformer_prefill_keys(dec.tf, ps, f->x_act, f->mask_act, B, P_LEN, dec.adapter, e) ||
+        decode_step(f, ps, &dec, nn_w(ps, f->query), -1, P_LEN, 0, B, pk, 1, e) ||
+        nn_transformer_prefill_keys(act.tf, ps, f->x_act, f->mask_act, B, P_LEN, act.adapter, e))
+        return -1;
+    for (int t = 1; t <= f->H; t++)
+        if (decode_step(f, ps, &act, nn_w(ps, t == 1 ? f->dec_emb : f->act_emb), t - 1, P_LEN + t - 1, t, B, pk,
+                        !f->dec_only, e))
+            return -1;
+    return 0;
 }
 
 /* ---- operations ----------------------------------------------------------------------------- */
@@ -257,25 +337,11 @@ static int vla_act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, Polic
     const NnParams *ps = &p->params;
     int H = f->H;
     p->cached_B = p->cached_G = 0; /* act reuses the forward buffers: the evaluated batch is gone */
+    f->act_rows = 0;
     if (check_obs(obs, B, e)) return -1;
-    memset(f->h_act, 0, (size_t)B * H * f->C * sizeof(float));
     encode_scene(f, ps, obs, B);
-    decision_pass(f, ps, B);
-    for (int b = 0; b < B; b++) {
-        const float *lp = f->logp_dec + b * ND;
-        int d = greedy ? pfu_argmax(lp, ND) : pfu_sample_categorical(lp, ND, rng);
-        f->tok[(size_t)b * (1 + H)] = d;
-        if (logp) logp[b] = lp[d];
-    }
-    for (int t = 1; t <= H; t++) { /* the action expert emits one token per pass (causal: earlier rows unchanged) */
-        action_pass(f, ps, B, 1, t);
-        for (int b = 0; b < B; b++) {
-            const float *lp = f->logp_act + ((size_t)b * H + t - 1) * NV;
-            int a = greedy ? pfu_argmax(lp, NV) : pfu_sample_categorical(lp, NV, rng);
-            f->tok[(size_t)b * (1 + H) + t] = a;
-            if (logp && !f->dec_only) logp[b] += lp[a];
-        }
-    }
+    for (int b = 0; b < B && logp; b++) logp[b] = 0.0f;
+    if (decode_plan(f, ps, B, &(Picker){rng, greedy, logp}, e)) return -1;
     for (int b = 0; b < B; b++) {
         PolicyAction *a = &out[b];
         memset(a, 0, sizeof *a);
@@ -322,7 +388,7 @@ static int vla_evaluate(Policy *p, const Obs *obs, int B, const PolicyAction *ac
     encode_scene(f, ps, obs, B);
     decision_pass(f, ps, B);
     f->act_rows = 0;
-    if (!f->dec_only) action_pass(f, ps, B * G, G, H);
+    if (!f->dec_only) action_pass(f, ps, B * G, G);
     for (int i = 0; i < B * G && logp; i++) {
         const int32_t *tk = f->tok + (size_t)i * (1 + H);
         float s = f->logp_dec[(i / G) * ND + tk[0]];
