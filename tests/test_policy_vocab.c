@@ -431,6 +431,31 @@ Test(policy_vocab, kmeans_recovers_cluster_centres) {
     policy_destroy(p);
 }
 
+/* Acting keeps the entry embeddings between calls: after the weights change, it must act as a fresh
+ * copy of the changed policy does, and evaluate must agree with act. */
+Test(policy_vocab, act_reuses_entry_embeddings_only_while_weights_are_unchanged, .init = setup_obs) {
+    int V = 32;
+    Policy *p = make_policy(16, V, NSTATES, V, 8);
+    Err e;
+    PolicyAction a, b;
+    float lp_a, lp_b, lp_eval[32];
+    cr_assert_eq(policy_act(p, obs_g, 1, NULL, 1, &a, &lp_a, &e), 0, "%s", e.msg);
+    NnParams *ps = policy_params(p);
+    for (size_t i = 0; i < ps->total; i++) ps->values[i] *= 1.25f;
+    cr_assert_eq(policy_act(p, obs_g, 1, NULL, 1, &a, &lp_a, &e), 0, "%s", e.msg);
+    Policy *q = policy_clone(p, &e);
+    cr_assert_not_null(q, "%s", e.msg);
+    cr_assert_eq(policy_act(q, obs_g, 1, NULL, 1, &b, &lp_b, &e), 0, "%s", e.msg);
+    cr_assert_eq(a.index, b.index);
+    cr_assert_eq(lp_a, lp_b, "a stale embedding would give %g, a fresh one %g", lp_a, lp_b);
+    PolicyAction *all = all_entries(p, 1);
+    cr_assert_eq(policy_evaluate(p, obs_g, 1, all, V, lp_eval, NULL, &e), 0, "%s", e.msg);
+    cr_assert_eq(lp_eval[a.index], lp_a);
+    free(all);
+    policy_destroy(q);
+    policy_destroy(p);
+}
+
 Test(policy_vocab, top_entries_and_bad_input, .init = setup_obs) {
     int V = 32, G = 5;
     Policy *p = make_policy(16, V, NSTATES, V, 8);

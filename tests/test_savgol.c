@@ -88,3 +88,25 @@ Test(savgol, rejects_bad_parameters) {
     cr_assert_eq(savgol_filter(x, 8, 5, 2, -1, 0.1, y, &e), -1);
     cr_assert_eq(savgol_weights(5, 2, 0, 0.1, 4.5, y, &e), -1);
 }
+
+/* The matrix form multiplies to exactly the filter's outputs (same terms, same order, zeros added). */
+Test(savgol, matrix_equals_filter_bit_for_bit) {
+    static const int cases[][4] = {{41, 41, 2, 0}, {41, 8, 2, 0}, {45, 15, 2, 1}, {40, 5, 3, 2}, {12, 5, 2, 1}, {9, 9, 4, 0}};
+    double x[64], y[64], F[64 * 64];
+    unsigned s = 12345;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int n = cases[c][0], w = cases[c][1], order = cases[c][2], d = cases[c][3];
+        for (int i = 0; i < n; i++) x[i] = (double)((s = s * 1103515245u + 12345u) >> 8) / (1u << 24) - 0.5;
+        Err e;
+        cr_assert_eq(savgol_filter(x, n, w, order, d, 0.1, y, &e), 0, "%s", e.msg);
+        cr_assert_eq(savgol_matrix(n, w, order, d, 0.1, F, &e), 0, "%s", e.msg);
+        for (int i = 0; i < n; i++) {
+            double acc = 0.0;
+            for (int q = 0; q < n; q++) acc += F[i * n + q] * x[q];
+            cr_assert_eq(acc, y[i], "case %zu, sample %d: %.17g vs %.17g", c, i, acc, y[i]);
+        }
+    }
+    Err e;
+    cr_assert_eq(savgol_matrix(4, 5, 2, 0, 0.1, F, &e), -1);
+    cr_assert(strstr(e.msg, "longer than the signal"), "%s", e.msg);
+}

@@ -24,8 +24,9 @@ void nn_lora_backward(float *dinp, float *da, float *dbm, float *scratch, const 
                       const float *h, const float *a, const float *bm, float scale, int N, int IC, int OC, int R);
 
 /* ---- elementwise ---- */
-void nn_relu_forward(float *out, const float *inp, size_t n);
-void nn_relu_backward(float *dinp, const float *inp, const float *dout, size_t n);
+/* out, inp (and dinp, dout) are distinct buffers. */
+void nn_relu_forward(float *restrict out, const float *restrict inp, size_t n);
+void nn_relu_backward(float *restrict dinp, const float *restrict inp, const float *restrict dout, size_t n);
 /* GELU, tanh approximation (as GPT-2 / llm.c). */
 void nn_gelu_forward(float *out, const float *inp, size_t n);
 void nn_gelu_backward(float *dinp, const float *inp, const float *dout, size_t n);

@@ -31,4 +31,9 @@ int savgol_filter(const double *x, int n, int window, int order, int deriv, doub
  * and for callers that filter many equal-length signals. Returns 0 or -1 on bad parameters. */
 int savgol_weights(int window, int order, int deriv, double delta, double pos, double *w, Err *e);
 
+/* The filter as an n x n row-major matrix F (out = F x, zero outside each row's window): row i holds
+ * exactly the weights savgol_filter uses for out[i], so F x summed in column order equals
+ * savgol_filter(x) bit for bit. For callers that pre-multiply filter chains. Returns 0 or -1. */
+int savgol_matrix(int n, int window, int order, int deriv, double delta, double *F, Err *e);
+
 #endif

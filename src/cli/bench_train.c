@@ -1,6 +1,7 @@
 /* `craft bench train`: the trainer's throughput, alone or under `mpirun -np N` — a short CRAFT run
- * on a fresh policy of the family's default config (or --hidden / --vocab to shrink it) into a
- * temporary run directory. Reports updates/s and simulator steps/s of the whole job, the gradient
+ * with the default CRAFT config on 2 threads, fine-tuning the family's shipped pre-trained policy
+ * (closed-loop episodes as in real use), or with --policy random a fresh policy of the family's
+ * default config (--hidden / --vocab to shrink it), into a temporary run directory. Reports updates/s and simulator steps/s of the whole job, the gradient
  * bytes moved per update and rank 0's compute time per update (advantages, shard gradients,
  * optimiser), so scaling efficiency and docs/SCALING.md's model can be checked against a measurement. */
 #include <stdio.h>
@@ -21,14 +22,15 @@ static void remove_tree(const char *dir) {
 }
 
 int bench_train_main(int argc, char **argv) {
-    const char *family = "vocab";
-    int steps = 6000, worlds = 8, horizon = 30, threads = 1, hidden = 0, vocab = 0, shards = 4, json = 0;
+    const char *family = "vocab", *policy = NULL;
+    int steps = 12000, worlds = 8, horizon = 0, threads = 2, hidden = 0, vocab = 0, shards = 4, json = 0;
     Opt opts[] = {
-        {"family", OPT_STR, &family, "policy family: vocab | hier | vla (default vocab, default config)"},
-        {"steps", OPT_INT, &steps, "simulator-step budget (default 6000)"},
+        {"family", OPT_STR, &family, "policy family: vocab | hier | vla (default vocab)"},
+        {"policy", OPT_STR, &policy, "checkpoint, or 'random' (default: data/policies/<family>_small.safetensors)"},
+        {"steps", OPT_INT, &steps, "simulator-step budget (default 12000)"},
         {"worlds", OPT_INT, &worlds, "rollouts per iteration (default 8)"},
-        {"horizon", OPT_INT, &horizon, "planning steps per rollout (default 30)"},
-        {"threads", OPT_INT, &threads, "OpenMP threads per rank (default 1)"},
+        {"horizon", OPT_INT, &horizon, "planning steps per rollout (default: the config's, 60)"},
+        {"threads", OPT_INT, &threads, "OpenMP threads per rank (default 2)"},
         {"hidden", OPT_INT, &hidden, "encoder width (default: the family's)"},
         {"vocab", OPT_INT, &vocab, "vocab family: entries (default: the family's)"},
         {"shards", OPT_INT, &shards, "gradient shards per minibatch (default 4)"},
@@ -40,13 +42,17 @@ int bench_train_main(int argc, char **argv) {
     if (rc == 1) return 0;
     PolicyFamily fam;
     if (rc < 0 || policy_family_from_name(family, &fam, &e)) return fprintf(stderr, "craft bench train: %s\n", e.msg), 2;
-    if (steps < 1 || worlds < 1 || horizon < 1 || threads < 1 || shards < 1 || shards > 64)
-        return fprintf(stderr, "craft bench train: --steps, --worlds, --horizon, --threads >= 1, --shards 1..64\n"), 2;
+    if (steps < 1 || worlds < 1 || horizon < 0 || threads < 1 || shards < 1 || shards > 64)
+        return fprintf(stderr, "craft bench train: --steps, --worlds, --threads >= 1, --horizon >= 0, --shards 1..64\n"), 2;
+    char shipped[300];
+    snprintf(shipped, sizeof shipped, "data/policies/%s_small.safetensors", family);
+    int random_policy = policy && !strcmp(policy, "random");
+    if (!policy) policy = shipped;
     Dist d;
     if (dist_init(&d, NULL, NULL, &e)) return fprintf(stderr, "craft bench train: %s\n", e.msg), 1;
     /* rank 0 makes the run directory and the policy; the others learn the path */
     char dir[256] = "";
-    if (dist_is_root(&d)) {
+    if (dist_is_root(&d) && random_policy) {
         snprintf(dir, sizeof dir, "/tmp/craft_bench_train_XXXXXX");
         PolicyConfig pc = policy_default_config(fam);
         if (hidden > 0) pc.hidden = hidden;
@@ -57,12 +63,18 @@ int bench_train_main(int argc, char **argv) {
         if (!p || policy_save(p, path, &e)) dist_abort(&d, p ? e.msg : "cannot create the policy or a temporary directory");
         policy_destroy(p);
     }
+    if (dist_is_root(&d) && !random_policy) {
+        snprintf(dir, sizeof dir, "/tmp/craft_bench_train_XXXXXX");
+        if (!mkdtemp(dir)) dist_abort(&d, "cannot create a temporary directory");
+    }
     if (dist_bcast(&d, dir, sizeof dir, 0, &e)) dist_abort(&d, e.msg);
     FtConfig cfg;
     if (finetune_defaults(&cfg, METHOD_CRAFT, &e)) dist_abort(&d, e.msg);
-    snprintf(cfg.policy, sizeof cfg.policy, "%s/policy.safetensors", dir);
+    if (random_policy) snprintf(cfg.policy, sizeof cfg.policy, "%s/policy.safetensors", dir);
+    else snprintf(cfg.policy, sizeof cfg.policy, "%s", policy);
     snprintf(cfg.run_dir, sizeof cfg.run_dir, "%s/run", dir);
-    cfg.steps = steps, cfg.worlds = worlds, cfg.horizon = horizon, cfg.threads = threads, cfg.grad_shards = shards;
+    cfg.steps = steps, cfg.worlds = worlds, cfg.threads = threads, cfg.grad_shards = shards;
+    if (horizon > 0) cfg.horizon = horizon;
     cfg.checkpoint_every = 100000; /* one checkpoint at the end */
     FtReport rep;
     dist_barrier(&d);

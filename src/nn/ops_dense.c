@@ -51,11 +51,15 @@ void nn_lora_backward(float *dinp, float *da, float *dbm, float *scratch, const 
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, R, 1.0f, scratch, R, a, IC, 1.0f, dinp, IC);
 }
 
-void nn_relu_forward(float *out, const float *inp, size_t n) {
+/* Distinct buffers (restrict) and simd: without them GCC at -O2 keeps a branchy scalar loop, which
+ * was a tenth of a training step. */
+void nn_relu_forward(float *restrict out, const float *restrict inp, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
 }
 
-void nn_relu_backward(float *dinp, const float *inp, const float *dout, size_t n) {
+void nn_relu_backward(float *restrict dinp, const float *restrict inp, const float *restrict dout, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
 }
 

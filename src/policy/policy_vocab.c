@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include "craft/nn_layers.h"
 #include "craft/nn_ops.h"
 #include "craft/policy_vocab.h"
@@ -40,6 +41,9 @@ typedef struct {
     float *agent_pool, *map_pool, *cat, *zs;
     int32_t *agent_arg, *map_arg;
     const float *emb;
+    float *emb_act;        /* [V, C] entry embeddings kept for acting, valid for emb_key */
+    uint64_t emb_key;
+    int emb_valid;
     float *logits, *logp;
     int32_t *idx;          /* evaluated entries [B*G] */
     /* backward */
@@ -79,7 +83,8 @@ static void free_fam(Policy *p) {
     for (int i = 0; i < 6; i++) nn_mlp_destroy(mlps[i]);
     void *bufs[] = {f->agent_in, f->map_in, f->route_in, f->ego_in, f->entry_in, f->agent_mask, f->map_mask,
                     f->agent_pool, f->map_pool, f->cat, f->zs, f->agent_arg, f->map_arg, f->logits, f->logp,
-                    f->idx, f->dlogp, f->dlogits, f->dzs, f->dz, f->demb, f->dcat, f->dpart, f->drows, f->rank};
+                    f->idx, f->dlogp, f->dlogits, f->dzs, f->dz, f->demb, f->dcat, f->dpart, f->drows, f->rank,
+                    f->emb_act};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) free(bufs[i]);
     free(f);
     p->fam = NULL;
@@ -108,7 +113,7 @@ static int setup(Policy *p, uint64_t seed, Err *e) {
              (f->dzs = malloc(B * C * sizeof(float))) && (f->dz = malloc(B * C * sizeof(float))) &&
              (f->demb = malloc(V * C * sizeof(float))) && (f->dcat = malloc(B * 4 * C * sizeof(float))) &&
              (f->dpart = malloc(B * C * sizeof(float))) && (f->drows = malloc(B * E * C * sizeof(float))) &&
-             (f->rank = malloc(V * sizeof(VocabRank)));
+             (f->rank = malloc(V * sizeof(VocabRank))) && (f->emb_act = malloc(V * C * sizeof(float)));
     return ok ? 0 : err_set(e, "vocab policy: out of memory for batch buffers (max_batch %d)", f->maxB);
 }
 
@@ -162,8 +167,40 @@ static void cat_get(float *x, const float *cat, int B, int C, int slot) {
     for (int b = 0; b < B; b++) memcpy(&x[(size_t)b * C], &cat[((size_t)b * 4 + slot) * C], (size_t)C * sizeof(float));
 }
 
+/* XXH64 over everything the entry embeddings are a function of: the entry encoder's weights and
+ * the vocabulary. */
+static uint64_t entry_key(const Policy *p, const VocabFam *f) {
+    const NnParams *P = &p->params;
+    uint64_t h = XXH64(vocab_table(p), (size_t)f->V * f->T * 3 * sizeof(float), 0);
+    for (int l = 0; l < f->entry.n_layers; l++) {
+        const NnDense *d = &f->entry.layer[l];
+        h = XXH64(nn_w(P, d->w), (size_t)d->in * d->out * sizeof(float), h);
+        if (d->b >= 0) h = XXH64(nn_w(P, d->b), (size_t)d->out * sizeof(float), h);
+    }
+    return h;
+}
+
+/* The entry embeddings f->emb. They do not depend on the state, and a rollout acts on one state per
+ * call with fixed weights, so acting (for_act) reuses the last ones while entry_key is unchanged: a
+ * hit returns exactly what recomputing would. Evaluate always recomputes, as its backward reads the
+ * encoder's activations. */
+static void entry_embeddings(Policy *p, VocabFam *f, int for_act) {
+    uint64_t key = for_act ? entry_key(p, f) : 0;
+    if (for_act && f->emb_valid && key == f->emb_key) {
+        f->emb = f->emb_act;
+        return;
+    }
+    build_entry_inputs(p, f);
+    f->emb = nn_mlp_forward(&f->entry, &p->params, f->entry_in, f->V);
+    if (for_act) {
+        memcpy(f->emb_act, f->emb, (size_t)f->V * f->C * sizeof(float));
+        f->emb_key = key;
+        f->emb_valid = 1;
+    }
+}
+
 /* Fills f->logp [B, V] for B states. */
-static void forward(Policy *p, const Obs *obs, int B) {
+static void forward(Policy *p, const Obs *obs, int B, int for_act) {
     VocabFam *f = fam(p);
     const NnParams *P = &p->params;
     int C = f->C;
@@ -179,8 +216,7 @@ static void forward(Policy *p, const Obs *obs, int B) {
     const float *z = nn_mlp_forward(&f->fuse, P, f->cat, B);
     float scale = 1.0f / sqrtf((float)C);
     for (size_t i = 0; i < (size_t)B * C; i++) f->zs[i] = z[i] * scale;
-    build_entry_inputs(p, f);
-    f->emb = nn_mlp_forward(&f->entry, P, f->entry_in, f->V);
+    entry_embeddings(p, f, for_act);
     nn_linear_forward(f->logits, f->zs, f->emb, nn_w(P, f->bias_id), B, C, f->V);
     nn_log_softmax_forward(f->logp, f->logits, B, f->V);
 }
@@ -211,7 +247,7 @@ static int act(Policy *p, const Obs *obs, int B, Rng *rng, int greedy, PolicyAct
     (void)e;
     VocabFam *f = fam(p);
     p->cached_B = p->cached_G = 0; /* the buffers policy_evaluate cached are overwritten */
-    forward(p, obs, B);
+    forward(p, obs, B, 1);
     for (int b = 0; b < B; b++) {
         const float *lp = &f->logp[(size_t)b * f->V];
         int k = choose_entry(f, lp, rng, greedy);
@@ -234,7 +270,7 @@ static int evaluate(Policy *p, const Obs *obs, int B, const PolicyAction *acts, 
     for (int i = 0; i < B * G; i++)
         if (acts[i].index < 0 || acts[i].index >= f->V)
             return err_set(e, "policy_evaluate: action %d has vocabulary index %d outside 0..%d", i, acts[i].index, f->V - 1);
-    forward(p, obs, B);
+    forward(p, obs, B, 0);
     for (int b = 0; b < B; b++)
         for (int g = 0; g < G; g++) {
             int i = b * G + g;
@@ -335,7 +371,7 @@ int policy_vocab_top_entries(Policy *p, const Obs *obs, int B, int G, PolicyActi
     if (check_top(p, "policy_vocab_top_entries", B, G, e)) return -1;
     VocabFam *f = fam(p);
     p->cached_B = p->cached_G = 0;
-    forward(p, obs, B);
+    forward(p, obs, B, 1);
     for (int b = 0; b < B; b++) top_of(p, &f->logp[(size_t)b * f->V], G, &out[b * G], logp ? &logp[b * G] : NULL);
     return 0;
 }
@@ -346,7 +382,7 @@ int policy_vocab_act_and_top(Policy *p, const Obs *obs, Rng *rng, PolicyAction *
     if (!rng) return err_set(e, "policy_vocab_act_and_top: sampling needs an Rng");
     VocabFam *f = fam(p);
     p->cached_B = p->cached_G = 0;
-    forward(p, obs, 1);
+    forward(p, obs, 1, 1);
     fill_action(p, choose_entry(f, f->logp, rng, 0), executed);
     top_of(p, f->logp, G, top, NULL);
     return 0;

@@ -29,22 +29,30 @@
 
 typedef struct { int window, order, deriv; } SgStep;
 
-/* M = F_k ∘ ... ∘ F_1 as an n x n row-major matrix (column j = the chain applied to e_j). */
+/* M = F_k ∘ ... ∘ F_1 as an n x n row-major matrix: F_1, then each next filter's matrix times it
+ * (column j = the chain applied to e_j, summed in the order savgol_filter sums). */
 static int chain_matrix(int n, const SgStep *steps, int n_steps, double **out, Err *e) {
-    double *m = malloc(sizeof(double) * (size_t)n * (size_t)n);
-    double *a = malloc(sizeof(double) * (size_t)n), *b = malloc(sizeof(double) * (size_t)n);
-    if (!m || !a || !b) { free(m); free(a); free(b); return err_set(e, "comfort: out of memory"); }
-    for (int j = 0; j < n; j++) {
-        memset(a, 0, sizeof(double) * (size_t)n);
-        a[j] = 1.0;
-        for (int k = 0; k < n_steps; k++) {
-            int w = steps[k].window < n ? steps[k].window : n; /* windows capped at the length */
-            if (savgol_filter(a, n, w, steps[k].order, steps[k].deriv, SG_DT, b, e)) { free(m); free(a); free(b); return -1; }
-            memcpy(a, b, sizeof(double) * (size_t)n);
-        }
-        for (int i = 0; i < n; i++) m[(size_t)i * (size_t)n + (size_t)j] = a[i];
+    size_t nn = (size_t)n * (size_t)n;
+    double *m = malloc(sizeof(double) * nn), *f = malloc(sizeof(double) * nn), *t = malloc(sizeof(double) * nn);
+    int rc = m && f && t ? 0 : err_set(e, "comfort: out of memory");
+    for (int k = 0; k < n_steps && !rc; k++) {
+        int w = steps[k].window < n ? steps[k].window : n; /* windows capped at the length */
+        if ((rc = savgol_matrix(n, w, steps[k].order, steps[k].deriv, SG_DT, k ? f : m, e))) break;
+        if (!k) continue;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double s = 0.0;
+                for (int q = 0; q < n; q++) s += f[(size_t)i * n + q] * m[(size_t)q * n + j];
+                t[(size_t)i * n + j] = s;
+            }
+        memcpy(m, t, sizeof(double) * nn);
     }
-    free(a); free(b);
+    free(f);
+    free(t);
+    if (rc) {
+        free(m);
+        return -1;
+    }
     *out = m;
     return 0;
 }

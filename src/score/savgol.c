@@ -132,3 +132,20 @@ int savgol_filter(const double *x, int n, int window, int order, int deriv, doub
     }
     return 0;
 }
+
+int savgol_matrix(int n, int window, int order, int deriv, double delta, double *F, Err *e) {
+    if (check_params(window, order, deriv, delta, e)) return -1;
+    if (n < window)
+        return err_set(e, "savgol: window %d is longer than the signal (%d samples); mode 'interp' needs window <= n",
+                       window, n);
+    SgBasis b;
+    basis_init(&b, window, order, deriv, delta);
+    double w[SAVGOL_MAX_WINDOW];
+    int halflen = window / 2, back = (window - 1) / 2;
+    memset(F, 0, sizeof(double) * (size_t)n * (size_t)n);
+    basis_weights(&b, b.center, w);
+    for (int i = halflen; i < n - halflen; i++) memcpy(&F[(size_t)i * n + (size_t)(i - back)], w, sizeof(double) * (size_t)window);
+    for (int i = 0; i < halflen; i++) basis_weights(&b, (double)i, &F[(size_t)i * n]);
+    for (int i = n - halflen; i < n; i++) basis_weights(&b, (double)(i - (n - window)), &F[(size_t)i * n + (size_t)(n - window)]);
+    return 0;
+}
