@@ -181,7 +181,7 @@ Test(report, markdown_of_hand_made_results) {
     cr_assert_str_eq(r.families[0].methods[0].name, "il");
     cr_assert_str_eq(r.families[0].methods[1].name, "ppo");
     cr_assert_str_eq(r.families[0].methods[2].name, "craft");
-    char *md = report_markdown(&r, "craft", &e);
+    char *md = report_markdown(&r, "craft", NULL, &e);
     cr_assert_not_null(md, "%s", e.msg);
     /* craft DS: 60 ± t(0.975, 2)·10/sqrt(3) = 60 ± 24.84 */
     cr_assert(strstr(md, "| craft | 3 | 60.00 ± 24.84 | 0.00 ± 0.00 |"), "%s", md);
@@ -191,11 +191,11 @@ Test(report, markdown_of_hand_made_results) {
     /* per route craft − il = (60 + o) − (20 + o) = 40 on every route: the CI is the constant */
     cr_assert(strstr(md, "| craft − il | 3 | +40.00 | [+40.00, +40.00] * |"), "%s", md);
     cr_assert(strstr(md, "| craft − ppo | 3 | +30.00 |"), "%s", md);
-    char *again = report_markdown(&r, "craft", &e);
+    char *again = report_markdown(&r, "craft", NULL, &e);
     cr_assert_str_eq(md, again, "deterministic output");
     free(again);
     free(md);
-    md = report_markdown(&r, "dagger", &e);
+    md = report_markdown(&r, "dagger", NULL, &e);
     cr_assert(strstr(md, "No 'dagger' results"), "%s", md);
     free(md);
 
@@ -278,5 +278,59 @@ Test(report, load_errors) {
     fputs("{}", f);
     fclose(f);
     cr_assert_eq(report_load(&r, dirs, 1, &e), -1, "malformed file reported before the duplicate");
+    fake_rm_tree(root);
+}
+
+/* The validation table from *.val.json twins, and the training diagnostics from hand-made logs. */
+Test(report, validation_and_diagnostics_by_hand) {
+    char root[64], fam[128], dir[300], path[400];
+    make_result_set(root, sizeof root, fam, sizeof fam);
+    const int fwd[3] = {0, 1, 2};
+    double v1[3] = {60, 70, 80}, v2[3] = {70, 80, 90}; /* craft val DS 70 and 80: mean 75 ± 12.706·5/√2·√2 */
+    write_run(fam, "craft-seed1.val.json", v1, fwd);
+    write_run(fam, "craft-seed2.val.json", v2, fwd);
+    /* craft seed 1: 2 iterations, 1000 steps; corr only where >= 2 states were credited (0.5, not the
+     * 0.9 of an iteration with 1); KL at the end 0.3; 2 + 1 collisions, 4 near misses, 1 red light.
+     * seed 2: 1 iteration, 500 steps, corr null, 1 stop sign, 1 completed route.
+     * ppo seed 1: KL logged as 0 throughout (no KL term) → n/a. */
+    const char *logs[3][2] = {
+        {"craft-seed1", "{\"sim_steps\":400,\"wall_s\":2,\"credited\":5,\"proxy_residual_corr\":0.5,\"kl_student_teacher\":0.1,"
+                        "\"clip_frac\":0.2,\"ev_collision_vehicle\":2,\"ev_near_miss\":4}\n"
+                        "{\"sim_steps\":1000,\"wall_s\":6,\"credited\":1,\"proxy_residual_corr\":0.9,\"kl_student_teacher\":0.3,"
+                        "\"clip_frac\":0.1,\"ev_collision_static\":1,\"ev_red_light\":1}\n"},
+        {"craft-seed2", "{\"sim_steps\":500,\"wall_s\":4,\"credited\":0,\"proxy_residual_corr\":null,\"kl_student_teacher\":0.5,"
+                        "\"clip_frac\":0.3,\"ev_stop_sign\":1,\"ev_route_completed\":1}\n"},
+        {"ppo-seed1", "{\"sim_steps\":300,\"wall_s\":1,\"credited\":0,\"kl_student_teacher\":0,\"clip_frac\":0}\n"}};
+    snprintf(dir, sizeof dir, "%s/runs", root);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/runs/vocab", root);
+    mkdir(dir, 0755);
+    for (int i = 0; i < 3; i++) {
+        snprintf(dir, sizeof dir, "%s/runs/vocab/%s", root, logs[i][0]);
+        mkdir(dir, 0755);
+        snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+        FILE *f = fopen(path, "w");
+        fputs(logs[i][1], f);
+        fclose(f);
+    }
+    Report r;
+    Err e = {{0}};
+    const char *dirs[] = {fam};
+    cr_assert_eq(report_load(&r, dirs, 1, &e), 0, "%s", e.msg);
+    snprintf(dir, sizeof dir, "%s/runs", root);
+    char *md = report_markdown(&r, "craft", dir, &e);
+    cr_assert_not_null(md, "%s", e.msg);
+    /* val DS 70, 80: mean 75, s = 7.071, half = 12.706 · 7.071 / √2 = 63.53 */
+    cr_assert(strstr(md, "| craft | 2 | 75.00 ± 63.53 |"), "%s", md);
+    cr_assert(!strstr(md, "| il | 3 | 20.00 ± 0.00 | 0.00 ± 0.00 |\n| ppo"), "il has no val files: no row");
+    /* craft: iterations (2+1)/2, steps 750, wall 5, corr 0.5 (seed 2 has none), KL (0.3+0.5)/2,
+     * clip (0.1+0.3)/2, collisions (3/1000·1000 + 0)/2 = 1.5, near misses 2, signs (1 + 2)/2 = 1.5,
+     * completed (0 + 2)/2 = 1 */
+    cr_assert(strstr(md, "| craft | 2 | 2 | 750 | 5 | 0.500 | 0.400 | 0.200 | 1.500 | 2.000 | 1.500 | 0.000 | 0.000 | 1.000 |"),
+              "%s", md);
+    cr_assert(strstr(md, "| ppo | 1 | 1 | 300 | 1 | n/a | n/a | 0.000 |"), "%s", md);
+    cr_assert(!strstr(md, "| il | 3 | 3 |"), "il has no training logs: no diagnostics row");
+    free(md);
+    report_free(&r);
     fake_rm_tree(root);
 }

@@ -9,6 +9,7 @@
 #ifndef CRAFT_REPORT_H
 #define CRAFT_REPORT_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "craft/b2d_metrics.h"
 #include "craft/criteria.h"
@@ -28,6 +29,8 @@ typedef struct {
     B2dSummary summary;
     int n_routes;
     ReportRoute *routes;         /* in file order */
+    int has_val;                 /* <method>-seed<k>.val.json beside it (the sweep's validation routes) */
+    B2dSummary val;
 } ReportRun;
 
 typedef struct {
@@ -73,8 +76,18 @@ int report_paired_diff(const ReportMethod *a, const ReportMethod *b, double **di
 int report_bootstrap_ci(const double *d, int n, int resamples, uint64_t seed, double *mean, double *lo, double *hi,
                         Err *e);
 
-/* The whole report as markdown (malloc'ed). ref: the method compared with all others ("craft"). */
-char *report_markdown(const Report *r, const char *ref, Err *e);
+/* The whole report as markdown (malloc'ed). ref: the method compared with all others ("craft").
+ * Per family: the table, the paired comparisons, the validation-route DS and SR where .val.json
+ * files exist, and, with runs_dir (may be NULL), report_diagnostics of the training runs. */
+char *report_markdown(const Report *r, const char *ref, const char *runs_dir, Err *e);
+
+/* Training diagnostics of one family's runs, <runs_dir>/<family>/<method>-seed<k>/metrics.jsonl, as
+ * a markdown table (one row per method with logs; each figure is the mean over its seeds): iterations,
+ * simulator steps, wall time, proxy–residual correlation (mean over iterations where finite),
+ * KL(student ‖ teacher) and clip fraction at the last iteration, and interaction events per 1,000
+ * simulator steps (collisions, near misses, red lights + stop signs, off-road + wrong-way, blocked,
+ * completed routes). Methods without logs (il) are left out; no logs at all writes nothing. */
+int report_diagnostics(FILE *f, const ReportFamily *fam, const char *runs_dir, Err *e);
 
 /* Learning curves averaged over seeds: per (family, method) the runs' logs are aligned by line
  * (iteration) and cut to the shortest run; x and y are the means over runs (y over the runs where

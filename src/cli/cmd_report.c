@@ -10,10 +10,12 @@
 #include "craft/atomic_file.h"
 
 int cmd_report(int argc, char **argv) {
-    const char *out = NULL, *ref = "craft", *curves = NULL, *png = NULL, *metric = "mean_return", *x_key = "sim_steps";
+    const char *out = NULL, *ref = "craft", *curves = NULL, *png = NULL, *metric = "mean_return", *x_key = "sim_steps",
+               *runs = NULL;
     Opt opts[] = {
         {"out", OPT_STR, &out, "also write the markdown to this file"},
         {"ref", OPT_STR, &ref, "method compared with every other one (default craft)"},
+        {"runs", OPT_STR, &runs, "RUNS_DIR: add the training diagnostics of RUNS_DIR/<family>/<cell>-seed<k>/metrics.jsonl"},
         {"curves", OPT_STR, &curves, "RUNS_DIR: plot learning curves from RUNS_DIR/<family>/<cell>-seed<k>/metrics.jsonl"},
         {"out-png", OPT_STR, &png, "PNG file of the curves (with --curves)"},
         {"metric", OPT_STR, &metric, "y key of the curves (default mean_return)"},
@@ -33,7 +35,7 @@ int cmd_report(int argc, char **argv) {
     if (!curves != !png) return fprintf(stderr, "craft report: --curves RUNS_DIR and --out-png FILE go together\n"), 2;
     Report r;
     if (report_load(&r, (const char *const *)dirs, ndirs, &e)) return fprintf(stderr, "craft report: %s\n", e.msg), 1;
-    char *md = report_markdown(&r, ref, &e);
+    char *md = report_markdown(&r, ref, runs ? runs : curves, &e);
     rc = md ? 0 : -1;
     if (md) fputs(md, stdout);
     if (md && out) rc = atomic_write_text(out, md, &e);

@@ -279,14 +279,16 @@ static void metrics_line(Trainer *T, const UpdateStats *us, double corr, int n_r
     for (int s = 0; s < b->n; s++) abs_res += T->credited[s] ? fabs(T->adv[(size_t)s * T->A]) : 0.0;
     double mbs = us->minibatches ? us->minibatches : 1;
     char buf[4096];
+    char corr_s[32] = "null"; /* no correlation this iteration (fewer than 2 credited states, or no residual) */
+    if (isfinite(corr)) snprintf(corr_s, sizeof corr_s, "%.6g", corr);
     int at = snprintf(buf, sizeof buf,
                       "{\"iter\": %d, \"sim_steps\": %ld, \"wall_s\": %.3f, \"steps_per_s\": %.1f, \"states\": %d, "
-                      "\"mean_return\": %.6g, \"events\": %d, \"proxy_residual_corr\": %.6g, \"credited\": %d, "
+                      "\"mean_return\": %.6g, \"events\": %d, \"proxy_residual_corr\": %s, \"credited\": %d, "
                       "\"mean_abs_adv_res\": %.6g, \"valid_groups\": %d, \"kl_teacher_student\": %.6g, "
                       "\"kl_student_teacher\": %.6g, \"clip_frac\": %.6g, \"dual_clip_frac\": %.6g, \"entropy\": %.6g, "
                       "\"loss\": %.6g, \"lr\": %.6g, \"rho_dev_first\": %.3g, \"value_loss\": %.6g",
                       T->iter, T->sim_steps, T->wall_s, b->sim_steps / fmax(roll_s, 1e-9), b->n, ret, events,
-                      isfinite(corr) ? corr : 0.0, n_res, n_res ? abs_res / n_res : 0.0, n_groups, us->kl_ts / mbs,
+                      corr_s, n_res, n_res ? abs_res / n_res : 0.0, n_groups, us->kl_ts / mbs,
                       us->kl_st / mbs, us->stats.n ? (double)us->stats.n_clipped / us->stats.n : 0.0,
                       us->stats.n ? (double)us->stats.n_dual / us->stats.n : 0.0, us->entropy / mbs, us->loss / mbs,
                       lr, us->rho_dev_first, us->value_loss / mbs);

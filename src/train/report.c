@@ -107,6 +107,26 @@ static int load_run(ReportRun *run, const char *path, Err *e) {
     return 0;
 }
 
+/* The validation twin of a result file (x-seedk.json → x-seedk.val.json), if the sweep wrote one. */
+static int load_val(ReportRun *run, const char *path, Err *e) {
+    char vpath[1100];
+    size_t l = strlen(path);
+    snprintf(vpath, sizeof vpath, "%.*s.val.json", (int)(l - 5), path);
+    struct stat st;
+    if (stat(vpath, &st) != 0) return 0;
+    RouteResult *rr;
+    int n;
+    RuleSet rules;
+    Err re = {{0}};
+    if (results_read(vpath, &rr, &n, &rules, &re)) return err_set(e, "report: %s", re.msg);
+    if (n > 0) {
+        b2d_summarize(rr, n, &run->val);
+        run->has_val = 1;
+    }
+    results_free(rr);
+    return 0;
+}
+
 static int load_family(ReportFamily *f, const char *dir, Err *e) {
     snprintf(f->dir, sizeof f->dir, "%s", dir);
     char base[512];
@@ -131,8 +151,12 @@ static int load_family(ReportFamily *f, const char *dir, Err *e) {
         run->seed = seed;
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         Err re = {{0}};
-        if (load_run(run, path, &re)) rc = err_set(e, "report: %s", re.msg);
-        else m->n_runs++;
+        if (load_run(run, path, &re)) {
+            rc = err_set(e, "report: %s", re.msg);
+        } else {
+            m->n_runs++;
+            rc = load_val(run, path, e);
+        }
     }
     if (!f->methods || (!rc && f->n_methods == 0)) rc = err_set(e, "report: out of memory");
     for (int i = 0; i < f->n_methods && !rc; i++) {
@@ -383,7 +407,29 @@ static int put_comparisons(FILE *f, const ReportFamily *fam, const char *ref, Er
     return 0;
 }
 
-char *report_markdown(const Report *r, const char *ref, Err *e) {
+/* DS and SR on the validation routes, for the methods whose runs have them. */
+static void put_validation(FILE *f, const ReportFamily *fam) {
+    int any = 0;
+    for (int i = 0; i < fam->n_methods; i++)
+        for (int s = 0; s < fam->methods[i].n_runs; s++) any |= fam->methods[i].runs[s].has_val;
+    if (!any) return;
+    fprintf(f, "\nValidation routes (the sweep's val_routes, `*.val.json`): the split for every choice.\n\n"
+               "| method | seeds | DS | SR |\n|---|---:|---:|---:|\n");
+    for (int i = 0; i < fam->n_methods; i++) {
+        const ReportMethod *m = &fam->methods[i];
+        double ds[64], sr[64];
+        int n = 0;
+        for (int s = 0; s < m->n_runs && n < 64; s++)
+            if (m->runs[s].has_val) ds[n] = m->runs[s].val.driving_score, sr[n++] = m->runs[s].val.success_rate;
+        if (!n) continue;
+        fprintf(f, "| %s | %d |", m->name, n);
+        put_stat(f, ds, n);
+        put_stat(f, sr, n);
+        fputc('\n', f);
+    }
+}
+
+char *report_markdown(const Report *r, const char *ref, const char *runs_dir, Err *e) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -411,6 +457,8 @@ char *report_markdown(const Report *r, const char *ref, Err *e) {
             fputc('\n', f);
         }
         rc = put_comparisons(f, fam, ref, e);
+        if (!rc) put_validation(f, fam);
+        if (!rc && runs_dir) rc = report_diagnostics(f, fam, runs_dir, e);
     }
     fclose(f);
     if (rc) return free(buf), NULL;
