@@ -108,14 +108,20 @@ static double dot(const double *w, const double *x, int n) {
     return s;
 }
 
-int savgol_filter(const double *x, int n, int window, int order, int deriv, double delta,
-                  double *out, Err *e) {
+/* Checks a filter of n samples and factorises its basis. */
+static int prepare(SgBasis *b, int n, int window, int order, int deriv, double delta, Err *e) {
     if (check_params(window, order, deriv, delta, e)) return -1;
     if (n < window)
         return err_set(e, "savgol: window %d is longer than the signal (%d samples); mode 'interp' needs window <= n",
                        window, n);
+    basis_init(b, window, order, deriv, delta);
+    return 0;
+}
+
+int savgol_filter(const double *x, int n, int window, int order, int deriv, double delta,
+                  double *out, Err *e) {
     SgBasis b;
-    basis_init(&b, window, order, deriv, delta);
+    if (prepare(&b, n, window, order, deriv, delta, e)) return -1;
     double w[SAVGOL_MAX_WINDOW];
     int halflen = window / 2;
     int back = (window - 1) / 2; /* interior window of output i starts at i - back */
@@ -134,12 +140,8 @@ int savgol_filter(const double *x, int n, int window, int order, int deriv, doub
 }
 
 int savgol_matrix(int n, int window, int order, int deriv, double delta, double *F, Err *e) {
-    if (check_params(window, order, deriv, delta, e)) return -1;
-    if (n < window)
-        return err_set(e, "savgol: window %d is longer than the signal (%d samples); mode 'interp' needs window <= n",
-                       window, n);
     SgBasis b;
-    basis_init(&b, window, order, deriv, delta);
+    if (prepare(&b, n, window, order, deriv, delta, e)) return -1;
     double w[SAVGOL_MAX_WINDOW];
     int halflen = window / 2, back = (window - 1) / 2;
     memset(F, 0, sizeof(double) * (size_t)n * (size_t)n);
