@@ -9,6 +9,7 @@ CFLAGS  := -std=c17 -Wall -Wextra -Werror -g $(OPT) -fopenmp -D_GNU_SOURCE -Iinc
 # (rollout worlds, eval routes) and on our OpenMP threads outside them. The pthread build would
 # start its own pool beside ours and spin in sched_yield against it (2x slower on 2 cores).
 BLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
+CFLAGS  += -isystem /usr/include/x86_64-linux-gnu/openblas-openmp
 LDLIBS  := -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lcjson -lcairo -lfontconfig -lgif -lzstd -lxxhash -lm
 # MPI (OpenMPI from Debian) when its headers are installed; without them craft runs as one process.
 MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null)
