@@ -1,8 +1,8 @@
 /* `craft bench train`: the trainer's throughput, alone or under `mpirun -np N` — a short CRAFT run
  * with the default CRAFT config on 2 threads, fine-tuning the family's shipped pre-trained policy
  * (closed-loop episodes as in real use), or with --policy random a fresh policy of the family's
- * default config (--hidden / --vocab to shrink it), into a temporary run directory. Reports updates/s and simulator steps/s of the whole job, the gradient
- * bytes moved per update and rank 0's compute time per update (advantages, shard gradients,
+ * default config (--hidden / --vocab to shrink it), into a temporary run directory. Reports
+ * updates/s and simulator steps/s of the whole job, the gradient bytes moved per update and rank 0's compute time per update (advantages, shard gradients,
  * optimiser), so scaling efficiency and docs/SCALING.md's model can be checked against a measurement. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,22 +50,21 @@ int bench_train_main(int argc, char **argv) {
     if (!policy) policy = shipped;
     Dist d;
     if (dist_init(&d, NULL, NULL, &e)) return fprintf(stderr, "craft bench train: %s\n", e.msg), 1;
-    /* rank 0 makes the run directory and the policy; the others learn the path */
+    /* rank 0 makes the run directory (and a random policy); the others learn the path */
     char dir[256] = "";
-    if (dist_is_root(&d) && random_policy) {
+    if (dist_is_root(&d)) {
         snprintf(dir, sizeof dir, "/tmp/craft_bench_train_XXXXXX");
+        if (!mkdtemp(dir)) dist_abort(&d, "cannot create a temporary directory");
+    }
+    if (dist_is_root(&d) && random_policy) {
         PolicyConfig pc = policy_default_config(fam);
         if (hidden > 0) pc.hidden = hidden;
         if (vocab > 0) pc.vocab_size = vocab;
-        Policy *p = mkdtemp(dir) ? policy_create(&pc, 1, &e) : NULL;
+        Policy *p = policy_create(&pc, 1, &e);
         char path[300];
         snprintf(path, sizeof path, "%s/policy.safetensors", dir);
-        if (!p || policy_save(p, path, &e)) dist_abort(&d, p ? e.msg : "cannot create the policy or a temporary directory");
+        if (!p || policy_save(p, path, &e)) dist_abort(&d, e.msg);
         policy_destroy(p);
-    }
-    if (dist_is_root(&d) && !random_policy) {
-        snprintf(dir, sizeof dir, "/tmp/craft_bench_train_XXXXXX");
-        if (!mkdtemp(dir)) dist_abort(&d, "cannot create a temporary directory");
     }
     if (dist_bcast(&d, dir, sizeof dir, 0, &e)) dist_abort(&d, e.msg);
     FtConfig cfg;

@@ -94,12 +94,16 @@ int nn_transformer_alloc(NnTransformer *tf, Err *e) {
     return 0;
 }
 
+static void decode_free(NnTfDecode *d) {
+    free(d->mem);
+    free(d->key_mask);
+    memset(d, 0, sizeof *d);
+}
+
 void nn_transformer_destroy(NnTransformer *tf) {
     free(tf->acts);
     tf->acts = NULL;
-    free(tf->dec.mem);
-    free(tf->dec.key_mask);
-    memset(&tf->dec, 0, sizeof tf->dec);
+    decode_free(&tf->dec);
 }
 
 static NnAttnShape attn_shape(const NnTransformer *tf) {
@@ -203,16 +207,12 @@ int nn_transformer_alloc_decode(NnTransformer *tf, int max_B, Err *e) {
     if (max_B < 1 || max_B > tf->cfg.max_B)
         return err_set(e, "nn_transformer_alloc_decode: max_B %d outside 1..%d", max_B, tf->cfg.max_B);
     if (!tf->cfg.causal) return err_set(e, "nn_transformer_alloc_decode: incremental decoding needs a causal transformer");
-    free(tf->dec.mem);
-    free(tf->dec.key_mask);
-    memset(&tf->dec, 0, sizeof tf->dec);
+    decode_free(&tf->dec);
     size_t n = layout_decode(tf, NULL, max_B);
     tf->dec.mem = calloc(n, sizeof(float));
     tf->dec.key_mask = calloc((size_t)max_B * tf->cfg.max_T, 1);
     if (!tf->dec.mem || !tf->dec.key_mask) {
-        free(tf->dec.mem);
-        free(tf->dec.key_mask);
-        memset(&tf->dec, 0, sizeof tf->dec);
+        decode_free(&tf->dec);
         return err_set(e, "nn_transformer_alloc_decode: out of memory (%zu floats)", n);
     }
     layout_decode(tf, tf->dec.mem, max_B);

@@ -117,6 +117,10 @@ typedef struct {
     int minibatches;
 } UpdateStats;
 
+/* Inside a parallel loop: records a failing iteration's error in *e unless one is there already
+ * (*rc = -1 marks it), so the caller reports the first failure it saw. */
+void ft_first_error(int *rc, Err *e, const Err *failed);
+
 /* Copies the student's (teacher's) parameters into every other worker. */
 void ft_workers_sync(Trainer *T, int with_teacher);
 

@@ -51,6 +51,14 @@ void ft_batch_free(FtBatch *b) {
     memset(b, 0, sizeof *b);
 }
 
+void ft_first_error(int *rc, Err *e, const Err *failed) {
+#pragma omp critical(ft_first_error)
+    {
+        if (!*rc) *e = *failed;
+        *rc = -1;
+    }
+}
+
 float ft_effective_beta(const FtConfig *c) {
     return c->method == METHOD_GRPO_CL ? c->grpo_kl : c->method == METHOD_PPO ? 0.0f : c->kl_beta;
 }
@@ -272,12 +280,7 @@ static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *const *pols
         int w = d->rank + l * d->size;
         Err le;
         rng_seed(&rng[l], iter_seed, (uint64_t)w);
-        if (world_open(&fw[l], &rs.routes[w], cfg, &le))
-#pragma omp critical(ft_rollout_err)
-        {
-            if (!rc) *e = le;
-            rc = -1;
-        }
+        if (world_open(&fw[l], &rs.routes[w], cfg, &le)) ft_first_error(&rc, e, &le);
     }
     EventRewardTable tab = event_reward_table_default();
     ObsConfig oc = obs_default_config();
@@ -294,11 +297,7 @@ static int rollout_local(const FtConfig *cfg, const Dist *d, Policy *const *pols
             Err le;
             if (world_step_plan(cfg, &oc, &tab, pols[omp_get_thread_num()], &fw[l], &rng[l], b, l, d->rank + l * d->size,
                                 t, &le))
-#pragma omp critical(ft_rollout_err)
-            {
-                if (!rc) *e = le;
-                rc = -1;
-            }
+                ft_first_error(&rc, e, &le);
         }
     }
     for (int l = 0; l < nl && fw; l++) {

@@ -122,18 +122,11 @@ typedef int (*ShardFn)(Trainer *T, FtWorker *W, int k, int j, void *ctx, Err *e)
 
 static int for_my_shards(Trainer *T, ShardFn fn, void *ctx, Err *e) {
     int mine = dist_my_shards(&T->d, T->S), rc = 0;
-    Err first = {0};
 #pragma omp parallel for num_threads(T->n_workers) schedule(static, 1) if (T->n_workers > 1)
     for (int j = 0; j < mine; j++) {
         Err le;
-        if (fn(T, &T->workers[omp_get_thread_num()], T->d.rank + j * T->d.size, j, ctx, &le))
-#pragma omp critical(ft_shard_err)
-        {
-            if (!rc) first = le;
-            rc = -1;
-        }
+        if (fn(T, &T->workers[omp_get_thread_num()], T->d.rank + j * T->d.size, j, ctx, &le)) ft_first_error(&rc, e, &le);
     }
-    if (rc) *e = first;
     return rc;
 }
 
